@@ -1,0 +1,1 @@
+"""dispatch layer (see ARCHITECTURE.md)."""

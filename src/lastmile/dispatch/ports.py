@@ -1,0 +1,67 @@
+"""Protocols through which the service layer reaches storage; `store` implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from lastmile.domain import Driver, Hub, Order, Plan, Shift, Vehicle, Zone
+from lastmile.domain.enums import LifecycleState
+from lastmile.domain.events import DomainEvent
+
+E = TypeVar("E")
+
+
+class Repository(Protocol[E]):
+    """Entities keyed by their external reference; ``add`` inserts or replaces (upsert)."""
+
+    def get(self, ref: str) -> E | None: ...
+
+    def add(self, entity: E) -> None: ...
+
+    def list(self) -> list[E]: ...
+
+    def count(self) -> int: ...
+
+
+class OrderRepository(Repository[Order], Protocol):
+    def list_by(
+        self,
+        *,
+        hub_ref: str | None = None,
+        states: Iterable[LifecycleState] | None = None,
+        service_date: str | None = None,
+        zone_ref: str | None = None,
+        limit: int | None = None,
+        after_ref: str | None = None,
+    ) -> list[Order]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories plus the outbox, committed or rolled back together."""
+
+    hubs: Repository[Hub]
+    zones: Repository[Zone]
+    vehicles: Repository[Vehicle]
+    drivers: Repository[Driver]
+    shifts: Repository[Shift]
+    orders: OrderRepository
+    plans: Repository[Plan]
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+    def publish(self, events: Iterable[DomainEvent]) -> None:
+        """Queue events for the outbox; written in the same transaction as the change."""
+        ...

@@ -1,0 +1,85 @@
+"""Entities, value objects, the journey state machine, events and errors. Standard library only."""
+
+from lastmile.domain.enums import (
+    AddressType,
+    Channel,
+    Employment,
+    FailureReason,
+    GeocodePrecision,
+    LifecycleState,
+    Outcome,
+    Preference,
+    ServiceLevel,
+    Skill,
+    StopKind,
+    VehicleKind,
+)
+from lastmile.domain.errors import (
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    LastMileError,
+    NotFound,
+)
+from lastmile.domain.events import DomainEvent, OrderPlaced, OrderRescheduled, OrderStateChanged
+from lastmile.domain.fleet import BreakRule, Driver, HoursOfService, Shift, Vehicle
+from lastmile.domain.network import AccessRule, Hub, Zone
+from lastmile.domain.order import Order, Stop, stop_for_order
+from lastmile.domain.plan import Break, Plan, Route, Unassigned, UnassignedReason, Visit
+from lastmile.domain.values import (
+    Address,
+    Contact,
+    Coordinate,
+    Item,
+    Load,
+    OpeningHours,
+    TimeWindow,
+)
+
+__all__ = [
+    "AccessRule",
+    "Address",
+    "AddressType",
+    "Break",
+    "BreakRule",
+    "Channel",
+    "Conflict",
+    "Contact",
+    "Coordinate",
+    "DomainEvent",
+    "Driver",
+    "Employment",
+    "FailureReason",
+    "GeocodePrecision",
+    "HoursOfService",
+    "Hub",
+    "IllegalTransition",
+    "InvalidInput",
+    "Item",
+    "LastMileError",
+    "LifecycleState",
+    "Load",
+    "NotFound",
+    "OpeningHours",
+    "Order",
+    "OrderPlaced",
+    "OrderRescheduled",
+    "OrderStateChanged",
+    "Outcome",
+    "Plan",
+    "Preference",
+    "Route",
+    "ServiceLevel",
+    "Shift",
+    "Skill",
+    "Stop",
+    "StopKind",
+    "TimeWindow",
+    "Unassigned",
+    "UnassignedReason",
+    "Vehicle",
+    "VehicleKind",
+    "Visit",
+    "Zone",
+    "stop_for_order",
+]
