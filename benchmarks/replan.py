@@ -1,0 +1,223 @@
+"""Re-planning a 2,000-stop day in progress: a 5 s re-plan against a 60 s re-solve.
+
+    .venv/bin/python benchmarks/replan.py --stops 2000 --budget-s 5 --reference-s 60
+
+The simulator's synthetic city gives the day; it is planned once (``--plan-s``), advanced to
+mid-day (half of the served stops done), and hit by events: new orders, cancellations, a
+slipped readiness, a delay, a failed attempt and a breakdown with a rescue van. Then the
+rest of the day is re-planned with the budget (warm start from the current plan, wall time
+counted from the state to the validated plan) and re-solved with the reference budget
+from the same state without a warm start. Score = cost in cents plus 10,000 cents per
+required stop left out. Both plans are checked by planning/validate.py, and every parcel
+loaded on a van must be on that van or left out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "replan.json"
+MISSED_CENTS = 10_000
+
+
+def day_problem(stops: int, seed: int, fleet: int = 1) -> Any:
+    """The simulator's day; ``fleet`` copies of each crew so the day can be served in full."""
+    from dataclasses import replace
+
+    from lastmile.geo.haversine import HaversineProvider
+    from lastmile.planning.build import build_from_orders
+    from lastmile.sim.scenario import generate
+
+    sc = generate(stops, seed, date(2026, 3, 2))
+    problem = build_from_orders(
+        sc.orders,
+        sc.hubs,
+        sc.vehicles,
+        provider=HaversineProvider(),
+        shifts=sc.shifts,
+        drivers=sc.drivers,
+        zones=sc.zones,
+    )
+    copies = [replace(v, ref=f"{v.ref}-{k}") for k in range(1, fleet) for v in problem.vehicles]
+    problem.vehicles = (*problem.vehicles, *copies)
+    return problem
+
+
+def score(result: Any) -> int:
+    missed = sum(1 for u in result.unassigned if u.reason.value != "deferred")
+    return int(result.cost_cents + MISSED_CENTS * missed)
+
+
+def midday(result: Any) -> int:
+    """The moment half of the served stops are done."""
+    departures = sorted(v.departure_s for r in result.routes for v in r.visits)
+    return int(departures[len(departures) // 2])
+
+
+def hit(ctx: Any, bus: Any, rng: random.Random) -> list[str]:
+    """A burst of events, applied without re-planning (the rules are emptied first)."""
+    from lastmile.dispatch import commands as c
+    from lastmile.domain import Coordinate
+
+    state = ctx.state
+    origin = state.problem.origin
+    done: list[str] = []
+    waiting = [r for r in state.open_jobs() if state.carrier(r) is None]
+    on_road = [v for v in state.vehicles.values() if not v.at_hub and v.loaded]
+    free = [v for v in state.vehicles.values() if v.at_hub and v.started_s is None]
+    hub = state.problem.hubs[0]
+    for n in range(20):
+        base = state.problem.points[
+            state.problem.jobs[rng.randrange(len(state.problem.jobs))].point
+        ]
+        where = Coordinate(
+            base.lat + rng.uniform(-0.004, 0.004), base.lon + rng.uniform(-0.004, 0.004)
+        )
+        start = origin + timedelta(seconds=state.now_s + 3600)
+        bus.handle(
+            c.AddStopToDay(
+                stop_ref=f"NEW-{n}",
+                hub_ref=hub.ref,
+                location=where,
+                windows=((start, start + timedelta(hours=4)),),
+            )
+        )
+    done.append("20 new orders")
+    for ref in rng.sample(waiting, 10):
+        bus.handle(c.CancelStop(stop_ref=ref))
+    done.append("10 cancellations")
+    slipped = tuple(r for r in rng.sample(waiting, 30) if r not in state.cancelled)
+    ready = origin + timedelta(seconds=state.now_s + 40 * 60)
+    bus.handle(c.SlipReadiness(stop_refs=slipped, ready_at=ready))
+    done.append(f"{len(slipped)} parcels ready 40 min late")
+    bus.handle(c.ReportDelay(vehicle_ref=on_road[0].ref, delay_s=30 * 60))
+    done.append("one van 30 min late")
+    attempt = next(v for v in on_road[1:] if v.in_progress)
+    bus.handle(c.RecordFailedAttempt(stop_ref=attempt.in_progress, reason="not at home"))
+    done.append("one failed attempt")
+    if free:
+        bus.handle(c.ReportBreakdown(vehicle_ref=on_road[-1].ref, rescue_vehicle_ref=free[0].ref))
+        done.append("one breakdown, rescue van")
+    else:
+        bus.handle(c.ReportBreakdown(vehicle_ref=on_road[-1].ref))
+        done.append("one breakdown, parcels back to the hub")
+    return done
+
+
+def loads_kept(state: Any, result: Any) -> int:
+    """Parcels served by a van other than the one carrying them (must be 0)."""
+    return sum(
+        1
+        for r in result.routes
+        for v in r.visits
+        if state.carrier(v.ref) not in (None, r.vehicle_ref)
+    )
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from lastmile.bootstrap import memory_uow_factory
+    from lastmile.dispatch.handlers import DispatchContext
+    from lastmile.dispatch.replan import ReplanPolicy, replan
+    from lastmile.dispatch.replan_problem import rest_of_day
+    from lastmile.dispatch.replanning import dispatch_bus
+    from lastmile.dispatch.rules import RuleSet
+    from lastmile.dispatch.state import advance
+    from lastmile.planning.pyvrp_solver import PyVRPSolver
+    from lastmile.planning.solver import SolveOptions
+    from lastmile.planning.validate import check
+
+    began = time.perf_counter()
+    problem = day_problem(args.stops, args.seed, args.fleet)
+    first = PyVRPSolver().solve(problem, SolveOptions(time_limit_s=args.plan_s, seed=args.seed))
+    now = midday(first)
+    state = advance(problem, first, now)
+    ctx = DispatchContext(state, PyVRPSolver(), rules=RuleSet(()))
+    events = hit(ctx, dispatch_bus(ctx, memory_uow_factory()), random.Random(args.seed))
+    setup_s = time.perf_counter() - began
+    policy = ReplanPolicy(time_limit_s=args.budget_s, seed=args.seed, next_stop_change_cents=500)
+    quick = replan(state, PyVRPSolver(), policy)
+    rest = rest_of_day(state)
+    t0 = time.perf_counter()
+    ref = PyVRPSolver().solve(
+        rest.problem, SolveOptions(time_limit_s=args.reference_s, seed=args.seed)
+    )
+    ref_wall = time.perf_counter() - t0
+    return {
+        "stops": args.stops,
+        "setup_s": setup_s,
+        "now_s": now,
+        "open_stops": len(rest.problem.jobs),
+        "on_road": sum(1 for v in state.vehicles.values() if not v.at_hub),
+        "loaded": sum(len(v.loaded) for v in state.vehicles.values()),
+        "events": events,
+        "replan_wall_s": quick.runtime_s,
+        "replan_score": score(quick.result),
+        "replan_unassigned": len(quick.result.unassigned),
+        "replan_violations": len(
+            check(quick.rest.problem, quick.result.routes, quick.result.unassigned)
+        ),
+        "replan_loads_moved": loads_kept(state, quick.result),
+        "replan_kept_order": len(quick.kept_order),
+        "reference_wall_s": ref_wall,
+        "reference_score": score(ref),
+        "reference_unassigned": len(ref.unassigned),
+        "reference_violations": len(check(rest.problem, ref.routes, ref.unassigned)),
+        "reference_loads_moved": loads_kept(state, ref),
+        "ratio": score(quick.result) / max(1, score(ref)),
+    }
+
+
+def main() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stops", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--plan-s", type=float, default=30.0)
+    parser.add_argument("--fleet", type=int, default=2, help="copies of each crew")
+    parser.add_argument("--budget-s", type=float, default=5.0)
+    parser.add_argument("--reference-s", type=float, default=60.0)
+    args = parser.parse_args()
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+        **vars(args),
+    }
+    row = run(args)
+    meta["load_average_at_end"] = os.getloadavg()[0]
+    table = Table(title=f"re-plan of a {args.stops}-stop day in progress")
+    for column in ("run", "wall s", "score €", "left out", "violations", "loads moved"):
+        table.add_column(column, justify="right")
+    for name, key in (
+        (f"re-plan {args.budget_s:g} s", "replan"),
+        (f"re-solve {args.reference_s:g} s", "reference"),
+    ):
+        table.add_row(
+            name,
+            f"{row[f'{key}_wall_s']:.2f}",
+            f"{row[f'{key}_score'] / 100:,.2f}",
+            str(row[f"{key}_unassigned"]),
+            str(row[f"{key}_violations"]),
+            str(row[f"{key}_loads_moved"]),
+        )
+    console = Console()
+    console.print(table)
+    console.print(
+        f"cost ratio re-plan / re-solve: {row['ratio']:.4f}; events: {', '.join(row['events'])}"
+    )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"meta": meta, "rows": [row]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

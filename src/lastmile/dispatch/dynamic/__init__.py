@@ -1,0 +1,1 @@
+"""Dynamic dispatching in epochs (the EURO Meets NeurIPS 2022 dynamic VRPTW rules)."""

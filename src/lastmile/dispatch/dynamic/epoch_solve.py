@@ -1,0 +1,56 @@
+"""Route a chosen subset of an epoch's open requests, always returning legal routes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lastmile.dispatch.dynamic.rules import EpochState, RuleViolation, check_route
+from lastmile.planning.pyvrp_arrays import ArrayVRP, solve_arrays
+
+
+def epoch_problem(state: EpochState, chosen: np.ndarray) -> ArrayVRP:
+    """The static VRPTW of the chosen requests, all leaving at time 0."""
+    return ArrayVRP(
+        durations=state.instance.durations,
+        locations=state.customers[chosen],
+        demands=state.demands[chosen],
+        capacity=state.instance.capacity,
+        tw_early=state.time_windows[chosen, 0],
+        tw_late=state.time_windows[chosen, 1],
+        service_s=state.service_s[chosen],
+        horizon_s=state.horizon_s,
+    )
+
+
+def route_requests(
+    state: EpochState, chosen: np.ndarray, time_limit_s: float, seed: int
+) -> list[list[int]]:
+    """Solve the chosen requests' VRPTW and map the routes back to request ids.
+
+    Every open request is servable alone from this departure (the sampling filter and the
+    must-dispatch test guarantee it), so a route the solver leaves infeasible is split
+    into single-stop routes rather than dropped: the day never fails on a solver miss.
+    """
+    index = np.flatnonzero(chosen)
+    if index.size == 0:
+        return []
+    solution = solve_arrays(epoch_problem(state, chosen), time_limit_s=time_limit_s, seed=seed)
+    routes: list[list[int]] = []
+    served: set[int] = set()
+    for route in solution.routes:
+        positions = [int(index[c]) for c in route]
+        served.update(positions)
+        if _is_legal(state, positions):
+            routes.append(positions)
+        else:
+            routes.extend([p] for p in positions)
+    routes.extend([int(p)] for p in index if int(p) not in served)
+    return [[int(state.request_ids[p]) for p in route] for route in routes]
+
+
+def _is_legal(state: EpochState, positions: list[int]) -> bool:
+    try:
+        check_route(state, positions, "candidate route")
+    except RuleViolation:
+        return False
+    return True

@@ -1,0 +1,205 @@
+"""The rest of the day as a planning problem, built on planning's own problem data.
+
+Planning plans days that start at hubs, so a day in progress is expressed with what it
+already has:
+
+* a vehicle on the road becomes a vehicle whose *start hub* is a depot at the place it will
+  next be free (its stop under way), opening at that moment;
+* a parcel on board a van is owned by that van's start depot (``Job.hub``), so no other van
+  can serve it — PyVRP and the checker both enforce hub ownership;
+* parcels not yet loaded keep their real hub and may go to any vehicle at that hub.
+
+A van on the road does one trip (its load) and then goes home: it cannot take parcels it
+has not loaded, because planning reloads only at a vehicle's start depot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from lastmile.dispatch.state import DayState, VehicleState
+from lastmile.planning.construct import construct
+from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
+from lastmile.planning.solver import RoutePlan
+
+
+@dataclass
+class RestOfDay:
+    """The re-plan problem plus the maps back to the day's own indices."""
+
+    problem: PlanningProblem
+    #: re-plan vehicle index -> day vehicle index
+    day_vehicle: list[int]
+    #: re-plan job index -> day job index
+    day_job: list[int]
+    #: vehicle ref -> start depot in the re-plan problem
+    depot: dict[str, int]
+    warm: list[RoutePlan]
+    #: refs of the day's real hubs (the others are vans' current positions)
+    hub_refs: frozenset[str] = frozenset()
+
+
+def _work_left(v: VehicleSpec, s: VehicleState) -> int | None:
+    if v.max_work_s is None or s.started_s is None:
+        return v.max_work_s
+    return max(0, v.max_work_s - (s.free_s - s.started_s))
+
+
+def _vehicle(
+    v: VehicleSpec, s: VehicleState, hubs: list[HubSpec], points: list[object], horizon: int
+) -> VehicleSpec:
+    start = min(max(v.shift_start_s, s.free_s), v.latest_end_s)
+    fixed = v.fixed_cost_cents if s.started_s is None else 0
+    spec = replace(v, shift_start_s=start, max_work_s=_work_left(v, s), fixed_cost_cents=fixed)
+    if s.at_hub:
+        return spec
+    points.append(s.point)
+    tz = hubs[v.start_hub].timezone
+    hubs.append(HubSpec(f"{v.ref}@{s.free_s}", len(points) - 1, start, horizon, tz))
+    return replace(spec, start_hub=len(hubs) - 1, max_trips=1)
+
+
+def _job(job: Job, state: DayState, depot: dict[str, int]) -> Job:
+    carrier = state.carrier(job.ref)
+    if carrier is not None:
+        return replace(job, hub=depot[carrier], release_s=0, pair=None)
+    return replace(job, pair=None)
+
+
+def rest_of_day(state: DayState) -> RestOfDay:
+    """The problem of serving every open stop from where each working vehicle is now."""
+    day = state.problem
+    hubs = list(day.hubs)
+    points: list[object] = list(day.points)
+    horizon = max([h.close_s for h in hubs] + [v.latest_end_s for v in day.vehicles])
+    vehicles: list[VehicleSpec] = []
+    day_vehicle: list[int] = []
+    depot: dict[str, int] = {}
+    for n, v in enumerate(day.vehicles):
+        s = state.vehicles[v.ref]
+        if s.broken:
+            continue
+        spec = _vehicle(v, s, hubs, points, horizon)
+        vehicles.append(spec)
+        day_vehicle.append(n)
+        depot[v.ref] = spec.start_hub
+    index = day.job_index()
+    day_job = [index[ref] for ref in state.open_jobs()]
+    jobs = tuple(_job(day.jobs[j], state, depot) for j in day_job)
+    # Job points move after the vehicles' new depots: re-point them through restrict().
+    problem = PlanningProblem(
+        origin=day.origin,
+        points=tuple(points),  # type: ignore[arg-type]
+        hubs=tuple(hubs),
+        jobs=jobs,
+        vehicles=tuple(vehicles),
+        provider=day.provider,
+    )
+    problem = problem.restrict(range(len(jobs)), range(len(vehicles)))
+    # Stops the current plan already left out stay out of the start: inserting them blindly
+    # would hand the search an infeasible start to repair.
+    left_out = {u.ref for u in state.plan.unassigned}
+    skip = {j for j, job in enumerate(problem.jobs) if job.ref in left_out}
+    warm = complete(problem, _warm_start(state, problem, day_vehicle), skip)
+    warm += _idle_routes(problem, warm, sorted(skip), len(day.hubs))
+    real = frozenset(h.ref for h in day.hubs)
+    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real)
+
+
+def _idle_routes(
+    problem: PlanningProblem, warm: list[RoutePlan], left_out: list[int], n_hubs: int
+) -> list[RoutePlan]:
+    """Routes for vans idle at the hub over stops the plan left out, by planning's greedy
+    construction (which respects windows and shifts), so the search starts with them."""
+    busy = {p.vehicle for p in warm}
+    idle = [n for n, v in enumerate(problem.vehicles) if n not in busy and v.start_hub < n_hubs]
+    if not idle or not left_out:
+        return []
+    plans = construct(problem.restrict(left_out, idle), range(len(left_out)))
+    return [
+        RoutePlan(idle[p.vehicle], tuple(tuple(left_out[j] for j in t) for t in p.trips))
+        for p in plans
+    ]
+
+
+def _warm_start(
+    state: DayState, problem: PlanningProblem, day_vehicle: list[int]
+) -> list[RoutePlan]:
+    """The current plan's remaining sequences, in the re-plan problem's indices."""
+    index = problem.job_index()
+    by_ref = {r.vehicle_ref: r for r in state.plan.routes}
+    locked = state.locked()
+    plans: list[RoutePlan] = []
+    for n, dv in enumerate(day_vehicle):
+        v = problem.vehicles[n]
+        route = by_ref.get(state.problem.vehicles[dv].ref)
+        if route is None:
+            continue
+        trips: dict[int, list[int]] = {}
+        for visit in route.visits:
+            j = index.get(visit.ref)
+            if visit.ref in locked or j is None or not v.serves(problem.jobs[j]):
+                continue
+            trips.setdefault(visit.trip, []).append(j)
+        kept = [tuple(trips[k]) for k in sorted(trips)][: v.max_trips]
+        if kept:
+            plans.append(RoutePlan(n, tuple(kept)))
+    return plans
+
+
+def _trip_points(problem: PlanningProblem, plan: RoutePlan, k: int) -> list[int]:
+    v = problem.vehicles[plan.vehicle]
+    start = problem.hubs[v.start_hub].point
+    end = problem.hubs[v.end_hub].point if k == len(plan.trips) - 1 else start
+    return [start, *(problem.jobs[j].point for j in plan.trips[k]), end]
+
+
+def _best_slot(
+    problem: PlanningProblem, plans: dict[int, RoutePlan], j: int
+) -> tuple[int, int, int] | None:
+    """(vehicle, trip, position) adding the least distance, among vehicles with room."""
+    job = problem.jobs[j]
+    best: tuple[float, int, int, int] | None = None
+    for n, v in enumerate(problem.vehicles):
+        if not v.serves(job):
+            continue
+        plan = plans.get(n, RoutePlan(n, ((),)))
+        d = problem.planning_matrix(v).distances_m
+        for k, trip in enumerate(plan.trips):
+            load = [sum(problem.jobs[i].demand[x] for i in trip) + job.demand[x] for x in range(3)]
+            if any(q > c for q, c in zip(load, v.capacity, strict=True)):
+                continue
+            pts = _trip_points(problem, plan, k)
+            a, b = pts[:-1], pts[1:]
+            delta = d[a, job.point] + d[job.point, b] - d[a, b]
+            if not trip:
+                delta = delta + v.fixed_cost_cents
+            pos = int(delta.argmin())
+            if best is None or delta[pos] < best[0]:
+                best = (float(delta[pos]), n, k, pos)
+    return None if best is None else best[1:]
+
+
+def complete(
+    problem: PlanningProblem, warm: list[RoutePlan], skip: set[int] | None = None
+) -> list[RoutePlan]:
+    """The warm start with every stop it lacks put where it adds the least distance.
+
+    A start missing required stops makes PyVRP's short searches spend their budget finding
+    room for them; a complete start (even with some lateness) lets them improve instead.
+    """
+    plans = {p.vehicle: p for p in warm}
+    planned = {j for p in warm for j in p.jobs} | (skip or set())
+    for j in range(len(problem.jobs)):
+        if j in planned:
+            continue
+        slot = _best_slot(problem, plans, j)
+        if slot is None:
+            continue
+        n, k, pos = slot
+        plan = plans.get(n, RoutePlan(n, ((),)))
+        trip = plan.trips[k]
+        trips = list(plan.trips)
+        trips[k] = (*trip[:pos], j, *trip[pos:])
+        plans[n] = RoutePlan(n, tuple(trips))
+    return [plans[n] for n in sorted(plans)]

@@ -1,0 +1,142 @@
+"""Solving the rest of the day in independent parts.
+
+A van on the road serves only what it carries and nothing else can serve that, so each such
+van is its own small problem (a sequencing of its load), and the vans at the hub share the
+parcels not yet loaded. Solving them apart keeps one travel matrix per vehicle class for
+the big part — one problem with a depot per van on the road would need one per van.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+from lastmile.dispatch.replan_problem import RestOfDay
+from lastmile.planning.construct import construct
+from lastmile.planning.solver import (
+    PlanResult,
+    RoutePlan,
+    RouteResult,
+    SolveOptions,
+    Solver,
+    UnassignedStop,
+)
+
+#: Wall time per van on the road for sequencing its load (seconds), and the share of the
+#: budget those vans may take at most.
+PER_VAN_S = 0.08
+VANS_SHARE = 0.3
+#: Share of the hub part's time for the search from the current plan (the rest: fresh).
+WARM_SHARE = 0.3
+
+
+def _parts(rest: RestOfDay) -> list[tuple[list[int], list[int]]]:
+    """(vehicles, jobs) per part: each van on the road with its load, then the hub part."""
+    problem = rest.problem
+    real = {h for h in range(len(problem.hubs)) if problem.hubs[h].ref in rest.hub_refs}
+    by_depot: dict[int, list[int]] = {}
+    for j, job in enumerate(problem.jobs):
+        if job.hub is not None and job.hub not in real:
+            by_depot.setdefault(job.hub, []).append(j)
+    parts: list[tuple[list[int], list[int]]] = []
+    at_hub: list[int] = []
+    for n, v in enumerate(problem.vehicles):
+        if v.start_hub in real:
+            at_hub.append(n)
+        else:
+            parts.append(([n], by_depot.get(v.start_hub, [])))
+    loaded = {j for js in by_depot.values() for j in js}
+    parts.append((at_hub, [j for j in range(len(problem.jobs)) if j not in loaded]))
+    return parts
+
+
+def _warm(warm: Sequence[RoutePlan], vehicles: list[int], jobs: list[int]) -> list[RoutePlan]:
+    vpos = {v: n for n, v in enumerate(vehicles)}
+    jpos = {j: n for n, j in enumerate(jobs)}
+    out = []
+    for plan in warm:
+        if plan.vehicle not in vpos:
+            continue
+        trips = tuple(
+            t for t in (tuple(jpos[j] for j in trip if j in jpos) for trip in plan.trips) if t
+        )
+        if trips:
+            out.append(RoutePlan(vpos[plan.vehicle], trips))
+    return out
+
+
+def _lift(route: RouteResult, vehicles: list[int], jobs: list[int]) -> RouteResult:
+    visits = [replace(v, job=jobs[v.job]) for v in route.visits]
+    return replace(route, vehicle=vehicles[route.vehicle], visits=visits)
+
+
+def _hub_part(
+    rest: RestOfDay,
+    solver: Solver,
+    vehicles: list[int],
+    jobs: list[int],
+    seconds: float,
+    seed: int,
+    workers: int,
+) -> PlanResult:
+    """The vans at the hub: from the current plan; from scratch too if that start fails.
+
+    A start that events made late (delays, slipped readiness) can keep PyVRP's short search
+    among infeasible solutions that visit everything late; when the search from the current
+    plan serves fewer stops than that plan did, a fresh search gets the rest of the time.
+    """
+    sub = rest.problem.restrict(jobs, vehicles)
+    warm = _warm(rest.warm, vehicles, jobs)
+    if not warm:
+        return solver.solve(sub, SolveOptions(time_limit_s=seconds, seed=seed, workers=workers))
+    began = time.perf_counter()
+    kept = solver.solve(
+        sub,
+        SolveOptions(time_limit_s=WARM_SHARE * seconds, seed=seed, workers=workers, initial=warm),
+    )
+    if kept.served >= sum(len(p.jobs) for p in warm):
+        return kept
+    left = seconds - (time.perf_counter() - began) - _after_search(len(jobs))
+    # Planning's greedy construction as the fresh start: PyVRP's own random start needs an
+    # exhaustive local search first that a short budget cannot interrupt.
+    start = construct(sub, range(len(sub.jobs)))
+    fresh = solver.solve(
+        sub,
+        SolveOptions(time_limit_s=max(0.1, left), seed=seed, workers=workers, initial=start),
+    )
+    return min(kept, fresh, key=lambda r: (len(r.unassigned), r.cost_cents))
+
+
+def _after_search(jobs: int) -> float:
+    """Seconds the solver spends after its search (decoding, re-timing, checks)."""
+    return 0.1 + 0.001 * jobs
+
+
+def solve_parts(
+    rest: RestOfDay, solver: Solver, budget_s: float, seed: int, workers: int
+) -> PlanResult:
+    """One result over the whole rest-of-day problem, from its parts solved in turn."""
+    began = time.perf_counter()
+    parts = _parts(rest)
+    vans = [p for p in parts[:-1] if p[1]]
+    per_van = min(PER_VAN_S, VANS_SHARE * budget_s / max(1, len(vans)))
+    routes: list[RouteResult] = []
+    unassigned: list[UnassignedStop] = []
+    for vehicles, jobs in vans:
+        sub = rest.problem.restrict(jobs, vehicles)
+        warm = _warm(rest.warm, vehicles, jobs) or None
+        options = SolveOptions(time_limit_s=per_van, seed=seed, workers=1, initial=warm)
+        result = solver.solve(sub, options)
+        routes += [_lift(r, vehicles, jobs) for r in result.routes]
+        unassigned += result.unassigned
+    vehicles, jobs = parts[-1]
+    # The solver times and checks its routes after the search: leave it room to.
+    left = budget_s - (time.perf_counter() - began) - _after_search(len(jobs))
+    result = _hub_part(rest, solver, vehicles, jobs, max(0.1, left), seed, workers)
+    routes += [_lift(r, vehicles, jobs) for r in result.routes]
+    unassigned += result.unassigned
+    routes.sort(key=lambda r: r.vehicle)
+    return PlanResult(
+        rest.problem.origin, routes, unassigned, "replan", time.perf_counter() - began
+    )

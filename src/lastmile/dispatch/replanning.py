@@ -1,0 +1,97 @@
+"""The re-plan command, the bus wiring, and moving the day forward in time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from lastmile.dispatch import commands as c
+from lastmile.dispatch import events as ev
+from lastmile.dispatch import handlers as h
+from lastmile.dispatch.bus import Handler, Message, MessageBus
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.dispatch.replan import Replan, replan
+from lastmile.dispatch.replan_log import record_of, replanned_event
+from lastmile.dispatch.state import DayState, advance
+
+
+def _defer_unserved_failures(state: DayState, result: Replan) -> list[Message]:
+    """Failed attempts the new plan cannot fit today move to tomorrow, reason kept."""
+    out: list[Message] = []
+    for u in result.result.unassigned:
+        if u.ref in state.failed and u.ref not in state.deferred:
+            why = (
+                f"failed attempt ({state.failed[u.ref]}); "
+                f"no room today: {u.reason.value} {u.detail}".strip()
+            )
+            state.deferred[u.ref] = why
+            out.append(ev.StopDeferred(stop_ref=u.ref, reason=why))
+    return out
+
+
+def replan_day(cmd: c.Replan, ctx: h.DispatchContext, uow: UnitOfWork) -> list[Message]:
+    """Re-plan the rest of the day, record what changed and why, adopt the new plan."""
+    state = ctx.state
+    before = state.plan.cost_cents
+    result = replan(state, ctx.solver, ctx.policy)
+    deferred = _defer_unserved_failures(state, result)
+    event = replanned_event(
+        result,
+        reason=cmd.reason,
+        trigger=cmd.trigger,
+        now_s=state.now_s,
+        cost_before_cents=before,
+        deferred=[m.stop_ref for m in deferred if isinstance(m, ev.StopDeferred)],
+    )
+    state.plan = result.day_plan
+    ctx.last = result
+    ctx.log.append(record_of(event))
+    return [event, *deferred]
+
+
+def roll_forward(state: DayState, now_s: int) -> DayState:
+    """The same day later on, assuming the current plan ran as planned since.
+
+    What events said (cancellations, failures, deferrals, breakdowns, slowdowns) is kept.
+    """
+    if now_s < state.now_s:
+        raise ValueError("time only moves forward")
+    later = advance(state.problem, state.plan, now_s)
+    for ref, v in state.vehicles.items():
+        if v.broken:
+            later.vehicles[ref] = replace(v, free_s=now_s)
+    later.cancelled = set(state.cancelled)
+    later.failed = dict(state.failed)
+    later.deferred = dict(state.deferred)
+    later.new = set(state.new)
+    return later
+
+
+COMMANDS: dict[type, Handler] = {
+    c.AddStopToDay: h.add_stop,
+    c.CancelStop: h.cancel_stop,
+    c.SlipReadiness: h.slip_readiness,
+    c.ReportDelay: h.report_delay,
+    c.RecordFailedAttempt: h.record_failed_attempt,
+    c.ReportBreakdown: h.report_breakdown,
+    c.ReportSlowdown: h.report_slowdown,
+    c.ObserveSlots: h.observe_slots,
+    c.DispatchWaveEarly: h.dispatch_wave_early,
+    c.Replan: replan_day,
+}
+TRIGGERS = (
+    ev.StopAddedToDay,
+    ev.StopCancelled,
+    ev.ReadinessSlipped,
+    ev.VehicleDelayed,
+    ev.AttemptFailed,
+    ev.VehicleBrokeDown,
+    ev.ZoneSlowed,
+    ev.ZoneSlotsFilling,
+    ev.WaveDispatchedEarly,
+)
+
+
+def dispatch_bus(ctx: h.DispatchContext, uow_factory: Callable[[], UnitOfWork]) -> MessageBus:
+    """The bus for one day in progress: every trigger event goes through the rules."""
+    return MessageBus(ctx, uow_factory, COMMANDS, {e: [h.apply_rules] for e in TRIGGERS})

@@ -1,0 +1,174 @@
+"""The state of the day: where each vehicle is, what it has done, what it carries.
+
+Re-planning needs a snapshot it can trust: stops already served or under way are history,
+parcels on a van stay on that van, and every vehicle starts its remaining day from the
+place and moment it will next be free. :func:`advance` derives that snapshot from the plan
+being executed and the time now; events (see :mod:`lastmile.dispatch.handlers`) then edit
+it before :func:`lastmile.dispatch.replan.replan` plans the rest of the day.
+
+Everything is in planning units (seconds since the problem origin, job refs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from lastmile.domain import Coordinate, InvalidInput
+from lastmile.planning.problem import Job, PlanningProblem, VehicleSpec
+from lastmile.planning.solver import PlanResult, RouteResult, StopVisit
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleState:
+    """One vehicle now: where and when it is next free, and what is on board.
+
+    ``at_hub`` vehicles are at (or on their way back to) their hub and may load more;
+    the others finish what they carry first. ``loaded`` holds refs of parcels on board
+    that are still to be delivered.
+    """
+
+    ref: str
+    point: Coordinate
+    free_s: int
+    at_hub: bool
+    done: tuple[str, ...] = ()
+    in_progress: str | None = None
+    loaded: frozenset[str] = frozenset()
+    started_s: int | None = None
+    broken: bool = False
+
+
+@dataclass
+class DayState:
+    """The day as dispatch sees it at ``now_s``: the problem, the plan, and what changed."""
+
+    problem: PlanningProblem
+    plan: PlanResult
+    now_s: int
+    vehicles: dict[str, VehicleState]
+    cancelled: set[str] = field(default_factory=set)
+    #: Failed attempts waiting for a re-attempt: job ref -> reason given by the driver.
+    failed: dict[str, str] = field(default_factory=dict)
+    #: Orders moved to tomorrow: job ref -> why.
+    deferred: dict[str, str] = field(default_factory=dict)
+    #: Stops added since the plan was made (new orders).
+    new: set[str] = field(default_factory=set)
+
+    def vehicle(self, ref: str) -> VehicleState:
+        found = self.vehicles.get(ref)
+        if found is None:
+            raise InvalidInput(f"no vehicle {ref!r} in today's state", field="vehicle_ref")
+        return found
+
+    def job(self, ref: str) -> Job:
+        index = self.problem.job_index().get(ref)
+        if index is None:
+            raise InvalidInput(f"no stop {ref!r} in today's state", field="stop_ref")
+        return self.problem.jobs[index]
+
+    def carrier(self, ref: str) -> str | None:
+        """The vehicle carrying a parcel, if it is on board one."""
+        for v in self.vehicles.values():
+            if ref in v.loaded:
+                return v.ref
+        return None
+
+    def served(self) -> set[str]:
+        return {r for v in self.vehicles.values() for r in v.done}
+
+    def locked(self) -> set[str]:
+        """Stops that are history: served, or under way right now."""
+        under_way = {v.in_progress for v in self.vehicles.values() if v.in_progress}
+        return self.served() | under_way
+
+    def open_jobs(self) -> list[str]:
+        """Stops still to plan today: not locked, not cancelled, not deferred."""
+        gone = self.locked() | self.cancelled | set(self.deferred)
+        return [j.ref for j in self.problem.jobs if j.ref not in gone]
+
+    def add_job(self, job: Job, where: Coordinate) -> None:
+        """A new order: a stop at a new point, appended to the problem."""
+        if job.ref in self.problem.job_index():
+            raise InvalidInput(f"stop {job.ref!r} is already planned today", field="stop_ref")
+        point = len(self.problem.points)
+        self.problem = replace(
+            self.problem,
+            points=(*self.problem.points, where),
+            jobs=(*self.problem.jobs, replace(job, point=point, pair=None)),
+            _cache={},
+        )
+        self.new.add(job.ref)
+
+    def replace_job(self, job: Job) -> None:
+        jobs = list(self.problem.jobs)
+        jobs[self.problem.job_index()[job.ref]] = job
+        self.problem = replace(self.problem, jobs=tuple(jobs), _cache=self.problem._cache)
+
+
+def leg_s(problem: PlanningProblem, v: VehicleSpec, a: Coordinate, b: Coordinate, at_s: int) -> int:
+    """Driving time of one leg for this vehicle, leaving at ``at_s``."""
+    pts = [a, b]
+    hour = problem.hour_at(at_s, v.start_hub)
+    return int(problem.provider.matrix(pts, pts, profile=v.profile, hour=hour).durations_s[0, 1])
+
+
+def _at_hub(v: VehicleSpec, problem: PlanningProblem, free_s: int, **kw: object) -> VehicleState:
+    point = problem.points[problem.hubs[v.start_hub].point]
+    return VehicleState(v.ref, point, free_s, True, **kw)  # type: ignore[arg-type]
+
+
+def _route_state(
+    problem: PlanningProblem, v: VehicleSpec, route: RouteResult, now_s: int
+) -> VehicleState:
+    """Where a route is at ``now_s``: a stop is under way once the van has left for it."""
+    if route.start_s > now_s:
+        return _at_hub(v, problem, max(now_s, route.start_s))
+    visits = route.visits
+    done = tuple(x.ref for x in visits if x.departure_s <= now_s)
+    rest = visits[len(done) :]
+    started = route.start_s
+    if not rest:
+        return _at_hub(v, problem, max(now_s, route.end_s), done=done, started_s=started)
+    current = rest[0]
+    left_s = visits[len(done) - 1].departure_s if done else route.start_s
+    previous_trip = visits[len(done) - 1].trip if done else current.trip
+    if current.trip != previous_trip:
+        # Between trips: back at the hub to reload before this stop.
+        hub = problem.hubs[v.start_hub].point
+        last = problem.points[problem.jobs[visits[len(done) - 1].job].point]
+        back = left_s + leg_s(problem, v, last, problem.points[hub], left_s)
+        return _at_hub(v, problem, max(now_s, back), done=done, started_s=started)
+    loaded = frozenset(_on_board(problem, rest[1:], current.trip))
+    return VehicleState(
+        v.ref,
+        problem.points[problem.jobs[current.job].point],
+        max(now_s, current.departure_s),
+        False,
+        done=done,
+        in_progress=current.ref,
+        loaded=loaded,
+        started_s=started,
+    )
+
+
+def _on_board(problem: PlanningProblem, visits: Sequence[StopVisit], trip: int) -> list[str]:
+    return [x.ref for x in visits if x.trip == trip and problem.jobs[x.job].from_hub]
+
+
+def advance(problem: PlanningProblem, plan: PlanResult, now_s: int) -> DayState:
+    """The state of the day at ``now_s`` if every route ran exactly as planned.
+
+    Live tracking corrects it afterwards through events (delays, failed attempts...).
+    """
+    if now_s < 0:
+        raise InvalidInput("the time now must not be before the day starts", field="now_s")
+    routes = {r.vehicle: r for r in plan.routes}
+    vehicles: dict[str, VehicleState] = {}
+    for n, v in enumerate(problem.vehicles):
+        route = routes.get(n)
+        if route is None:
+            vehicles[v.ref] = _at_hub(v, problem, max(now_s, v.shift_start_s))
+        else:
+            vehicles[v.ref] = _route_state(problem, v, route, now_s)
+    return DayState(problem=problem, plan=plan, now_s=now_s, vehicles=vehicles)

@@ -1,0 +1,152 @@
+"""Route ETA refresh and live geofence/drift monitoring, on each ping or scan.
+
+Reads the route from its plan, the orders for addresses, windows and progress, the vehicle
+for its kind; computes route-based ETAs from the latest fix, adds the learned quantiles when a
+model is loaded, stores them (with a snapshot every ``snapshot_every`` for accuracy figures)
+and publishes ``EtaChanged`` through the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork
+from lastmile.domain.enums import LifecycleState, VehicleKind
+from lastmile.domain.errors import NotFound
+from lastmile.domain.events import DomainEvent
+from lastmile.domain.order import Order, stop_for_order
+from lastmile.domain.plan import Route
+from lastmile.domain.values import Coordinate
+from lastmile.geo.travel import PROFILE_OF_KIND, TravelTimeProvider
+from lastmile.tracking.eta.features import RouteContext, feature_rows
+from lastmile.tracking.eta.learned import EtaModel
+from lastmile.tracking.eta.prediction import EtaPrediction
+from lastmile.tracking.eta.route import RemainingStop, StopEta, eta_changes, route_etas
+
+#: Orders in these states no longer wait for the vehicle.
+DONE = frozenset({LifecycleState.COMPLETED, LifecycleState.RETURNED, LifecycleState.CANCELLED})
+
+
+@dataclass(frozen=True)
+class RouteProgress:
+    """The stops still to serve, in order, and how late the route runs against its plan."""
+
+    route_ref: str
+    vehicle_kind: VehicleKind
+    stops: list[RemainingStop]
+    planned_departure_before: datetime
+    busy_until: datetime | None = None
+
+
+def _find_route(uow: TrackingUnitOfWork, plan_ref: str, route_ref: str) -> Route:
+    plan = uow.plans.get(plan_ref)
+    if plan is None:
+        raise NotFound("plan", plan_ref)
+    for route in plan.routes:
+        if route.ref == route_ref:
+            return route
+    raise NotFound("route", route_ref)
+
+
+def _remaining(order: Order) -> RemainingStop:
+    stop = stop_for_order(order)
+    return RemainingStop(
+        stop.ref, order.address.coordinate, stop.service_s, (order.ref,), order.window,
+        order.address.address_type, order.zone_ref or "",
+    )  # fmt: skip
+
+
+def route_progress(uow: TrackingUnitOfWork, plan_ref: str, route_ref: str) -> RouteProgress:
+    """What is left of a route: visits whose orders are not all done, in planned order."""
+    route = _find_route(uow, plan_ref, route_ref)
+    vehicle = uow.vehicles.get(route.vehicle_ref)
+    kind = vehicle.kind if vehicle is not None else VehicleKind.VAN
+    stops: list[RemainingStop] = []
+    before = route.start
+    for visit in route.visits:
+        orders = [o for o in (uow.orders.get(r) for r in visit.order_refs) if o is not None]
+        if orders and all(o.state in DONE for o in orders):
+            before = visit.departure
+            continue
+        if orders:
+            stops.append(_remaining(orders[0]))
+    return RouteProgress(route.ref, kind, stops, before)
+
+
+def predictions(
+    progress: RouteProgress,
+    position: Coordinate,
+    at: datetime,
+    provider: TravelTimeProvider,
+    model: EtaModel | None = None,
+) -> list[EtaPrediction]:
+    """Route-based ETAs for the remaining stops, with P10/P50/P90 when a model is given."""
+    profile = PROFILE_OF_KIND[progress.vehicle_kind]
+    etas = route_etas(
+        position, at, progress.stops, provider, profile=profile, busy_until=progress.busy_until
+    )
+    quantiles = None
+    if model is not None and etas:
+        delay = (at - progress.planned_departure_before).total_seconds()
+        context = RouteContext(progress.vehicle_kind, delay)
+        zones = {str(k): int(v) for k, v in dict(model.meta.get("zone_codes", {})).items()}
+        quantiles = model.predict(feature_rows(at, progress.stops, etas, context, zones))
+    result = []
+    for i, e in enumerate(etas):
+        p10 = p50 = p90 = None
+        if quantiles is not None:
+            p10, p50, p90 = (e.eta + timedelta(seconds=float(s)) for s in quantiles[i])
+        result.append(
+            EtaPrediction(progress.route_ref, e.stop_ref, e.order_refs, at, e.eta, p10, p50, p90,
+                          e.window)
+        )  # fmt: skip
+    return result
+
+
+def _shown(p: EtaPrediction) -> StopEta:
+    best = p.best
+    return StopEta(p.stop_ref, p.order_refs, best, best, best, 0, p.window)
+
+
+def refresh_route_etas(
+    uow_factory: Callable[[], TrackingUnitOfWork],
+    store: TrackingStore,
+    *,
+    plan_ref: str,
+    route_ref: str,
+    position: Coordinate,
+    at: datetime,
+    provider: TravelTimeProvider,
+    model: EtaModel | None = None,
+    threshold_s: int = 300,
+    snapshot_every: timedelta = timedelta(minutes=15),
+    progress: RouteProgress | None = None,
+) -> tuple[list[EtaPrediction], list[DomainEvent]]:
+    """Recompute, store and announce a route's ETAs from the vehicle's latest fix.
+
+    The route is read in one unit of work and closed before the ETAs are written (SQLite has
+    one writer at a time); ``EtaChanged`` events go out through the outbox in a second one.
+    A caller that keeps the route's ``progress`` (the live monitor) passes it to skip the read.
+    """
+    if progress is None:
+        with uow_factory() as uow:
+            progress = route_progress(uow, plan_ref, route_ref)
+    fresh = predictions(progress, position, at, provider, model)
+    previous = store.etas(route_ref)
+    before = {ref: p.best for ref, p in previous.items()}
+    shown = [_shown(p) for p in fresh]
+    events = eta_changes(route_ref, before, shown, threshold_s=threshold_s, at=at)
+    last = max((p.computed_at for p in previous.values()), default=None)
+    snapshot = last is None or _bucket(last, snapshot_every) != _bucket(at, snapshot_every)
+    store.save_etas(route_ref, fresh, snapshot)
+    if events:
+        with uow_factory() as uow:
+            uow.publish(events)
+            uow.commit()
+    return fresh, events
+
+
+def _bucket(moment: datetime, every: timedelta) -> int:
+    return int(moment.timestamp() // max(every.total_seconds(), 1.0))
