@@ -1,0 +1,98 @@
+"""Hubs, zones, vehicles, drivers and shifts: create-or-update by reference, read, list.
+
+No ``from __future__ import annotations`` here: the endpoints are made per kind inside
+functions, and FastAPI must see their annotations as objects, not as names to resolve later.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from lastmile.api import pagination
+from lastmile.api.auth import Action, Principal
+from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.records import body_model, context_of, first_error, row_of, upsert_rows, write_row
+from lastmile.domain.errors import NotFound
+from lastmile.exchange import Kind
+
+#: Kinds served by this generic router (orders have their own, with more filters).
+KINDS = (Kind.HUBS, Kind.ZONES, Kind.VEHICLES, Kind.DRIVERS, Kind.SHIFTS)
+
+
+def _matches(row: dict[str, Any], hub: str | None, date: str | None) -> bool:
+    if hub is not None and row.get("hub_ref") != hub:
+        return False
+    return date is None or str(row.get("start") or "").startswith(date)
+
+
+def _add_reads(router: APIRouter, kind: Kind) -> None:
+    name, noun = kind.value, kind.value[:-1]
+    reader = Depends(require(name, Action.READ))
+
+    @router.get("", summary=f"List {name}", operation_id=f"list_{name}")
+    def list_all(
+        svc: ServicesDep,
+        _: Annotated[Principal, reader],
+        limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 100,
+        cursor: str | None = None,
+        hub: str | None = None,
+        date: Annotated[str | None, Query(description="YYYY-MM-DD (shifts)")] = None,
+    ) -> pagination.Page:
+        after = pagination.decode(cursor)
+        with svc.uow() as uow:
+            context = context_of(uow)
+            entities = sorted(getattr(uow, name).list(), key=lambda e: e.ref)
+            rows = [write_row(kind, e, context) for e in entities if after is None or e.ref > after]
+        rows = [r for r in rows if _matches(r, hub, date)]
+        return pagination.page_of(rows[:limit], limit, len(rows) > limit)
+
+    @router.get("/{ref}", summary=f"Get one {noun}", operation_id=f"get_{noun}")
+    def get_one(ref: str, svc: ServicesDep, _: Annotated[Principal, reader]) -> dict[str, Any]:
+        with svc.uow() as uow:
+            entity = getattr(uow, name).get(ref)
+            if entity is None:
+                raise NotFound(noun, ref)
+            return write_row(kind, entity, context_of(uow))
+
+
+def _add_upsert(router: APIRouter, kind: Kind) -> None:
+    name, noun = kind.value, kind.value[:-1]
+    model = body_model(kind)
+    writer = Depends(require(name, Action.WRITE))
+
+    @router.post(
+        "", summary=f"Create or update a {noun} by reference", operation_id=f"upsert_{noun}",
+        status_code=201,
+    )  # fmt: skip
+    def upsert(
+        body: model,  # type: ignore[valid-type]
+        response: Response,
+        svc: ServicesDep,
+        who: Annotated[Principal, writer],
+    ) -> dict[str, Any]:
+        row = row_of(body)
+        with svc.uow() as uow:
+            old = getattr(uow, name).get(row["ref"])
+            before = write_row(kind, old, context_of(uow)) if old is not None else None
+        report = upsert_rows(svc.uow(), kind, [row], all_or_nothing=True)
+        if report.rejections:
+            raise first_error(report)
+        with svc.uow() as uow:
+            after = write_row(kind, getattr(uow, name).get(row["ref"]), context_of(uow))
+        if not report.inserted:
+            response.status_code = 200
+        if before != after:
+            audit(svc, who, f"{noun}.upsert", f"{name}/{row['ref']}", before, after)
+        return after
+
+
+def build(kind: Kind) -> APIRouter:
+    """The router for one kind; the body schema is the kind's import row."""
+    router = APIRouter(prefix=f"/v1/{kind.value}", tags=[kind.value])
+    _add_reads(router, kind)
+    _add_upsert(router, kind)
+    return router
+
+
+def routers() -> list[APIRouter]:
+    return [build(kind) for kind in KINDS]

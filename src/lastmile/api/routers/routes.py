@@ -1,0 +1,223 @@
+"""Routes and their stops: read, assign a driver, reorder, move a stop, dispatch.
+
+Every change names the version it was made on (``If-Match`` with the route's ``ETag``): a
+missing header is 428, a stale one 412, and a change that raced past the check is 409 from the
+store. Reorders and moves are re-timed and checked by the planning checker first.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from lastmile.api import pagination
+from lastmile.api.auth import Action, Principal, Role
+from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.planner import find_route, retime
+from lastmile.api.views import etag, route_view, visit_view
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.domain import LifecycleState
+from lastmile.domain.errors import Conflict, InvalidInput, NotFound
+from lastmile.domain.plan import Plan, Route
+
+router = APIRouter(tags=["routes"])
+READ = Depends(require("routes", Action.READ))
+WRITE = Depends(require("routes", Action.WRITE))
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the route's ETag")]
+
+
+def _visible(who: Principal, route: Route) -> bool:
+    return who.role is not Role.DRIVER or (
+        who.driver_ref is not None and route.driver_ref == who.driver_ref
+    )
+
+
+def _load(uow: UnitOfWork, who: Principal, ref: str) -> tuple[Plan, Route]:
+    plan, route = find_route(uow, ref)
+    if not _visible(who, route):
+        raise NotFound("route", ref)  # a driver cannot even learn other routes exist
+    return plan, route
+
+
+def _precondition(route: Route, if_match: str | None) -> None:
+    if if_match is None:
+        raise HTTPException(428, "If-Match with the route's ETag is required")
+    if if_match.strip() not in (etag(route), "*"):
+        raise HTTPException(412, f"route changed: current ETag is {etag(route)}")
+
+
+def _dispatcher(who: Annotated[Principal, WRITE]) -> Principal:
+    """Route writes other than reordering one's own route are for dispatchers and admins."""
+    if who.role is Role.DRIVER:
+        raise HTTPException(403, "role 'driver' may only reorder its own route")
+    return who
+
+
+DISPATCH = Depends(_dispatcher)
+
+
+@router.get("/v1/routes", summary="List routes", operation_id="list_routes")
+def list_routes(
+    svc: ServicesDep,
+    who: Annotated[Principal, READ],
+    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 100,
+    cursor: str | None = None,
+    date: str | None = None,
+    hub: str | None = None,
+    status: str | None = None,
+) -> pagination.Page:
+    after = pagination.decode(cursor)
+    with svc.uow() as uow:
+        plans = uow.plans.list()
+    rows = sorted(
+        (
+            route_view(p, r)
+            for p in plans
+            for r in p.routes
+            if _visible(who, r)
+            and (date is None or p.service_date == date)
+            and (hub is None or hub in p.hub_refs)
+            and (status is None or r.status == status)
+        ),
+        key=lambda row: row["ref"],
+    )
+    rows = [r for r in rows if after is None or r["ref"] > after]
+    return pagination.page_of(rows[:limit], limit, len(rows) > limit)
+
+
+@router.get("/v1/routes/{ref}", summary="One route with its stops", operation_id="get_route")
+def get_route(
+    ref: str, response: Response, svc: ServicesDep, who: Annotated[Principal, READ]
+) -> dict[str, Any]:
+    with svc.uow() as uow:
+        plan, route = _load(uow, who, ref)
+    response.headers["ETag"] = etag(route)
+    return route_view(plan, route)
+
+
+@router.get("/v1/stops", summary="Stops of the visible routes", operation_id="list_stops")
+def list_stops(
+    svc: ServicesDep,
+    who: Annotated[Principal, Depends(require("stops", Action.READ))],
+    route: str | None = None,
+    date: str | None = None,
+) -> list[dict[str, Any]]:
+    with svc.uow() as uow:
+        plans = uow.plans.list()
+    return [
+        visit_view(r, n, v)
+        for p in plans
+        if date is None or p.service_date == date
+        for r in p.routes
+        if _visible(who, r) and (route is None or r.ref == route)
+        for n, v in enumerate(r.visits)
+    ]
+
+
+def _save(uow: UnitOfWork, plan: Plan, response: Response, route: Route) -> dict[str, Any]:
+    uow.plans.add(plan)
+    uow.commit()
+    response.headers["ETag"] = etag(route)
+    return route_view(plan, route)
+
+
+class AssignBody(BaseModel):
+    driver_ref: str = Field(min_length=1, max_length=128)
+
+
+@router.post("/v1/routes/{ref}/assign", summary="Assign a driver", operation_id="assign_route")
+def assign_route(
+    ref: str, body: AssignBody, response: Response, svc: ServicesDep,
+    who: Annotated[Principal, DISPATCH], if_match: IfMatch = None,
+) -> dict[str, Any]:  # fmt: skip
+    with svc.uow() as uow:
+        plan, route = _load(uow, who, ref)
+        _precondition(route, if_match)
+        if uow.drivers.get(body.driver_ref) is None:
+            raise InvalidInput(f"no driver {body.driver_ref!r}", field="driver_ref")
+        before = route_view(plan, route)
+        route.driver_ref = body.driver_ref
+        after = _save(uow, plan, response, route)
+    audit(svc, who, "route.assign", f"routes/{ref}", before, after)
+    return after
+
+
+class ReorderBody(BaseModel):
+    stop_refs: list[str] = Field(max_length=1000, description="every stop of the route, in order")
+
+
+@router.post("/v1/routes/{ref}/reorder", summary="Reorder stops", operation_id="reorder_route")
+def reorder_route(
+    ref: str, body: ReorderBody, response: Response, svc: ServicesDep,
+    who: Annotated[Principal, WRITE], if_match: IfMatch = None,
+) -> dict[str, Any]:  # fmt: skip
+    with svc.uow() as uow:
+        plan, route = _load(uow, who, ref)
+        _precondition(route, if_match)
+        current = [v.stop_ref for v in route.visits]
+        if sorted(current) != sorted(body.stop_refs):
+            raise InvalidInput("must list exactly the route's current stops", field="stop_refs")
+        before = route_view(plan, route)
+        retime(uow, plan, route, body.stop_refs)
+        after = _save(uow, plan, response, route)
+    audit(svc, who, "route.reorder", f"routes/{ref}", before, after)
+    return after
+
+
+class MoveBody(BaseModel):
+    stop_ref: str = Field(min_length=1, max_length=128)
+    to_route_ref: str = Field(min_length=1, max_length=128)
+    position: int | None = Field(default=None, ge=0, description="default: at the end")
+
+
+@router.post("/v1/routes/{ref}/move-stop", summary="Move a stop", operation_id="move_stop")
+def move_stop(
+    ref: str, body: MoveBody, response: Response, svc: ServicesDep,
+    who: Annotated[Principal, DISPATCH], if_match: IfMatch = None,
+) -> dict[str, Any]:  # fmt: skip
+    with svc.uow() as uow:
+        plan, route = _load(uow, who, ref)
+        _precondition(route, if_match)
+        target_plan, target = find_route(uow, body.to_route_ref)
+        if target_plan.ref != plan.ref or target.ref == route.ref:
+            raise InvalidInput(
+                "the target must be another route of the same plan", field="to_route_ref"
+            )
+        source = [v.stop_ref for v in route.visits]
+        if body.stop_ref not in source:
+            raise InvalidInput(f"stop {body.stop_ref!r} is not on route {ref!r}", field="stop_ref")
+        before = {"from": route_view(plan, route), "to": route_view(plan, target)}
+        dest = [v.stop_ref for v in target.visits]
+        dest.insert(len(dest) if body.position is None else body.position, body.stop_ref)
+        retime(uow, plan, target, dest)
+        retime(uow, plan, route, [s for s in source if s != body.stop_ref])
+        result = _save(uow, plan, response, route)
+        after = {"from": result, "to": route_view(plan, target)}
+    audit(svc, who, "route.move_stop", f"routes/{ref}", before, after)
+    return result
+
+
+@router.post("/v1/routes/{ref}/dispatch", summary="Dispatch a route", operation_id="dispatch_route")
+def dispatch_route(
+    ref: str, response: Response, svc: ServicesDep,
+    who: Annotated[Principal, DISPATCH], if_match: IfMatch = None,
+) -> dict[str, Any]:  # fmt: skip
+    with svc.uow() as uow:
+        plan, route = _load(uow, who, ref)
+        _precondition(route, if_match)
+        if route.status != "planned":
+            raise Conflict(f"route {ref!r} is {route.status}, not planned")
+        before = route_view(plan, route)
+        for visit in route.visits:
+            for order_ref in visit.order_refs:
+                order = uow.orders.get(order_ref)
+                if order is not None and order.state is LifecycleState.PLANNED:
+                    order.advance(LifecycleState.DISPATCHED, actor=who.actor)
+                    uow.orders.add(order)
+                    uow.publish(order.pull_events())
+        route.status = "dispatched"
+        after = _save(uow, plan, response, route)
+    audit(svc, who, "route.dispatch", f"routes/{ref}", before, after)
+    return after

@@ -1,0 +1,59 @@
+"""What the routers share: storage, the API's own tables, the rate limiter and the job pool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from lastmile.api.ratelimit import RateLimiter
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.store.api_repositories import SqlApiStore
+from lastmile.store.webhook_repositories import SqlWebhookStore
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How the app runs; ``lastmile serve`` fills it from options and the environment."""
+
+    database_url: str
+    rate_per_s: float = 20.0
+    burst: int = 100
+    max_body_bytes: int = 2_000_000
+    run_worker: bool = False
+    worker_interval_s: float = 0.5
+    plan_workers: int = 1
+
+
+@dataclass
+class Services:
+    settings: ApiSettings
+    uow: Callable[[], UnitOfWork]
+    limiter: RateLimiter
+    api_store: SqlApiStore
+    webhooks: SqlWebhookStore
+    jobs: ThreadPoolExecutor
+    disposers: list[Callable[[], None]] = field(default_factory=list)
+
+
+def build_services(settings: ApiSettings) -> Services:
+    """Engine, stores and pools for one app; call ``close_services`` when the app stops."""
+    from lastmile.bootstrap import uow_factory
+
+    factory = uow_factory(settings.database_url)
+    services = Services(
+        settings=settings,
+        uow=factory,
+        limiter=RateLimiter(settings.rate_per_s, settings.burst),
+        api_store=SqlApiStore(factory.engine),
+        webhooks=SqlWebhookStore(factory.engine),
+        jobs=ThreadPoolExecutor(settings.plan_workers, thread_name_prefix="plan"),
+    )
+    services.disposers.append(factory.dispose)
+    return services
+
+
+def close_services(services: Services) -> None:
+    services.jobs.shutdown(wait=True, cancel_futures=True)
+    for dispose in services.disposers:
+        dispose()

@@ -1,0 +1,67 @@
+"""Wiring of the webhook worker to SQL storage; used in-process by ``serve`` and by ``worker``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.notify.webhooks import Backoff, HttpxPoster, WebhookWorker
+
+
+class UnitOfWorkEntities:
+    """``notify.ports.EntityReader``: the order or plan an event is about, as the API shows it."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+        self._uow = uow
+
+    def current(self, event_type: str, aggregate_ref: str) -> Mapping[str, Any] | None:
+        from lastmile.api.records import context_of
+        from lastmile.api.routers.orders import order_view
+        from lastmile.api.views import plan_view
+
+        with self._uow() as uow:
+            if event_type.startswith("Order"):
+                order = uow.orders.get(aggregate_ref)
+                return order_view(order, context_of(uow)) if order else None
+            if event_type.startswith("Plan"):
+                plan = uow.plans.get(aggregate_ref)
+                return plan_view(plan) if plan else None
+        return None
+
+
+def build_worker(
+    url: str, backoff: Backoff | None = None
+) -> tuple[WebhookWorker, Callable[[], None]]:
+    """A worker over the database at ``url`` and a function that releases its connections."""
+    from lastmile.bootstrap import uow_factory
+    from lastmile.store.outbox import SqlOutbox
+    from lastmile.store.webhook_repositories import SqlWebhookStore
+
+    factory = uow_factory(url)
+    worker = WebhookWorker(
+        SqlOutbox(factory.engine),
+        SqlWebhookStore(factory.engine),
+        UnitOfWorkEntities(factory),
+        HttpxPoster(),
+        backoff=backoff,
+    )
+    return worker, factory.dispose
+
+
+def start_in_thread(url: str, interval_s: float) -> Callable[[], None]:
+    """Run the worker beside the API; returns the function that stops it."""
+    worker, dispose = build_worker(url)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=worker.run, args=(stop, interval_s), name="webhooks", daemon=True
+    )
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=10)
+        dispose()
+
+    return halt
