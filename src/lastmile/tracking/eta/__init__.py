@@ -1,0 +1,1 @@
+"""Micro-ETAs: the route-based ETA for every remaining stop, and a learned correction."""
