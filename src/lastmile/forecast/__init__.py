@@ -1,0 +1,1 @@
+"""forecast layer (see ARCHITECTURE.md)."""

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lastmile.dispatch.dynamic.environment import DynamicEnvironment
+from lastmile.dispatch.dynamic.hindsight import hindsight_problem, sample_day, solve_hindsight
+from lastmile.dispatch.dynamic.policies import make_policy
+from lastmile.dispatch.dynamic.rollout import ScenarioPolicy, ScenarioSettings
+from lastmile.dispatch.dynamic.runner import run_day
+from lastmile.domain.errors import InvalidInput
+from tests.unit.dispatch.dynamic.tiny import tiny_instance
+
+
+@pytest.mark.parametrize("name", ["greedy", "lazy", "random"])
+def test_every_baseline_plays_a_whole_day_within_the_rules(name: str) -> None:
+    result = run_day(tiny_instance(), seed=11, policy_name=name, epoch_time_limit_s=0.05)
+    assert result.requests is not None
+    sent = [r for e in result.epochs for route in e.routes for r in route]
+    assert sorted(sent) == list(range(result.requests.customers.size))
+    assert result.total_cost == sum(e.cost for e in result.epochs) > 0
+
+
+def test_greedy_sends_everything_and_lazy_only_what_must_go() -> None:
+    greedy = run_day(tiny_instance(), 12, "greedy", 0.05)
+    lazy = run_day(tiny_instance(), 12, "lazy", 0.05)
+    assert all(e.dispatched == e.open_requests for e in greedy.epochs)
+    assert all(e.dispatched == e.must_dispatch for e in lazy.epochs)
+
+
+def test_random_sends_every_must_dispatch_request_and_holds_some_others() -> None:
+    result = run_day(tiny_instance(), 13, "random", 0.05)
+    assert all(e.must_dispatch <= e.dispatched <= e.open_requests for e in result.epochs)
+    assert any(e.dispatched < e.open_requests for e in result.epochs)
+
+
+def test_an_unknown_policy_is_refused_by_name() -> None:
+    with pytest.raises(InvalidInput, match="unknown policy 'smart'"):
+        make_policy("smart", 1)
+
+
+def test_the_scenario_policy_holds_requests_and_still_keeps_every_rule() -> None:
+    settings = ScenarioSettings(scenarios_per_round=4, min_scenario_s=0.05, workers=2)
+    policy = ScenarioPolicy(seed=3, settings=settings)
+    try:
+        result = run_day(tiny_instance(), 14, "lastmile", 1.0, policy=policy)
+    finally:
+        policy.close()
+    assert any(e.dispatched < e.open_requests for e in result.epochs[:-1])
+    assert result.epochs[-1].dispatched == result.epochs[-1].open_requests
+    assert all(e.elapsed_s < 1.5 for e in result.epochs)
+
+
+def test_hindsight_routes_cover_the_day_and_leave_after_their_releases() -> None:
+    env = DynamicEnvironment(tiny_instance(), seed=15)
+    while not env.done:
+        state = env.observe()
+        env.dispatch([[int(r)] for r in state.request_ids])
+    day = env.requests()
+    best = solve_hindsight(env.instance, day, time_limit_s=0.3)
+    assert sorted(r for route in best.routes for r in route) == list(range(day.customers.size))
+    release = hindsight_problem(env.instance, day).release_s
+    assert release is not None
+    for route, start in zip(best.routes, best.start_times_s, strict=True):
+        assert start >= int(np.max(release[route]))
+
+
+def test_the_day_a_seed_samples_does_not_depend_on_the_policy() -> None:
+    played = run_day(tiny_instance(), 16, "random", 0.05).requests
+    assert played is not None
+    sampled = sample_day(tiny_instance(), 16)
+    assert np.array_equal(played.customers, sampled.customers)
+    assert np.array_equal(played.time_windows, sampled.time_windows)
+    assert np.array_equal(played.epochs, sampled.epochs)

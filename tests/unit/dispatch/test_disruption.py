@@ -1,0 +1,49 @@
+"""The disruption penalty: drivers keep their next stops unless changing them pays."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lastmile.dispatch.replan import ReplanPolicy, replan
+from lastmile.dispatch.state import DayState, advance
+from lastmile.planning.assemble import assemble
+from lastmile.planning.pyvrp_solver import PyVRPSolver
+from lastmile.planning.solver import PlanResult, RoutePlan
+from lastmile.planning.validate import check
+
+from .day import HOUR, day
+
+
+def hand_made_day(at_h: float) -> DayState:
+    """A day whose routes were sequenced by hand (by stop number), so better orders exist."""
+    problem = day(36, 3)
+    problem = replace(
+        problem,
+        vehicles=tuple(replace(v, capacity=(10**9, 10**9, 12)) for v in problem.vehicles),
+    )
+    plans = [RoutePlan(v, (tuple(range(v, len(problem.jobs), 3)),)) for v in range(3)]
+    routes, dropped = assemble(problem, plans)
+    return advance(problem, PlanResult(problem.origin, routes, dropped), int(at_h * HOUR))
+
+
+def changed_on_the_road(state: DayState, penalty: int) -> tuple[int, int]:
+    policy = ReplanPolicy(time_limit_s=0.5, workers=1, seed=5, next_stop_change_cents=penalty)
+    result = replan(state, PyVRPSolver(), policy)
+    assert check(result.rest.problem, result.result.routes, result.result.unassigned) == []
+    return result.changed_next_stops(), result.result.cost_cents
+
+
+def test_a_high_disruption_cost_keeps_drivers_next_stops_that_a_free_re_plan_changes() -> None:
+    state = hand_made_day(2.5)
+    free_changes, free_cost = changed_on_the_road(state, 0)
+    kept_changes, kept_cost = changed_on_the_road(state, 10**6)
+    assert free_changes > 0
+    assert kept_changes < free_changes
+    assert kept_cost >= free_cost
+
+
+def test_with_a_prohibitive_disruption_cost_no_driver_on_the_road_changes_next_stops() -> None:
+    state = hand_made_day(2.5)
+    assert all(not v.at_hub for v in state.vehicles.values())
+    changes, _ = changed_on_the_road(state, 10**9)
+    assert changes == 0

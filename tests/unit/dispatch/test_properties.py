@@ -1,0 +1,101 @@
+"""Invariants over random days and random event sequences."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lastmile.bootstrap import memory_uow_factory
+from lastmile.dispatch import commands as c
+from lastmile.dispatch.handlers import DispatchContext
+from lastmile.dispatch.replan import ReplanPolicy
+from lastmile.dispatch.replanning import dispatch_bus
+from lastmile.dispatch.state import DayState, advance
+from lastmile.domain.events import Command
+from lastmile.planning.pyvrp_solver import PyVRPSolver
+from lastmile.planning.validate import check
+from lastmile.store.memory import InMemoryDatabase
+
+from .day import HOUR, ORIGIN, day, plan, point
+
+KINDS = ("cancel", "delay", "fail", "breakdown", "rescue", "new")
+
+
+def command(kind: str, state: DayState, pick: int) -> Command | None:
+    """A valid command of this kind for the state, or None when there is none to make."""
+    vehicles = list(state.vehicles.values())
+    on_road = [v for v in vehicles if not v.at_hub and not v.broken]
+    at_hub = [v for v in vehicles if v.at_hub and not v.broken]
+    open_ = state.open_jobs()
+    if kind == "cancel" and open_:
+        return c.CancelStop(stop_ref=open_[pick % len(open_)])
+    if kind == "delay" and on_road:
+        return c.ReportDelay(vehicle_ref=on_road[pick % len(on_road)].ref, delay_s=40 * 60)
+    tried = [v for v in vehicles if v.in_progress]
+    if kind == "fail" and tried:
+        ref = tried[pick % len(tried)].in_progress
+        assert ref is not None
+        return c.RecordFailedAttempt(stop_ref=ref, reason="no answer", retry_after_s=900)
+    if kind == "breakdown" and on_road:
+        return c.ReportBreakdown(vehicle_ref=on_road[pick % len(on_road)].ref)
+    if kind == "rescue" and on_road and at_hub:
+        return c.ReportBreakdown(
+            vehicle_ref=on_road[pick % len(on_road)].ref,
+            rescue_vehicle_ref=at_hub[pick % len(at_hub)].ref,
+        )
+    if kind == "new":
+        start = ORIGIN + timedelta(seconds=state.now_s + 1800)
+        return c.AddStopToDay(
+            stop_ref=f"N{len(state.new)}",
+            hub_ref="H1",
+            location=point(pick % 7 - 3, pick % 5 - 2),
+            windows=((start, start + timedelta(hours=5)),),
+        )
+    return None
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stops=st.integers(10, 24),
+    seed=st.integers(0, 50),
+    windows=st.booleans(),
+    now_h=st.floats(2.2, 7.0),
+    events=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 1000)), max_size=4),
+)
+def test_loaded_parcels_never_change_van_and_every_re_plan_is_valid_and_recorded(
+    stops: int, seed: int, windows: bool, now_h: float, events: list[tuple[str, int]]
+) -> None:
+    problem = day(stops, 3, seed=seed, windows=windows)
+    problem = replace(
+        problem, vehicles=tuple(replace(v, capacity=(10**9, 10**9, 8)) for v in problem.vehicles)
+    )
+    state = advance(problem, plan(problem, 0.2), int(now_h * HOUR))
+    policy = ReplanPolicy(time_limit_s=0.2, workers=1, next_stop_change_cents=300)
+    ctx = DispatchContext(state, PyVRPSolver(), policy)
+    db = InMemoryDatabase()
+    bus = dispatch_bus(ctx, memory_uow_factory(db))
+    replans = 0
+    for kind, pick in [("replan", 0), *events]:
+        cmd = c.Replan(reason="start") if kind == "replan" else command(kind, ctx.state, pick)
+        if cmd is None:
+            continue
+        history = {v.ref: (v.done, v.in_progress) for v in ctx.state.vehicles.values()}
+        bus.handle(cmd)
+        replans += 1
+        last = ctx.last
+        assert last is not None
+        for route in last.result.routes:
+            for visit in route.visits:
+                assert ctx.state.carrier(visit.ref) in (None, route.vehicle_ref)
+        assert check(last.rest.problem, last.result.routes, last.result.unassigned) == []
+        for r in last.day_plan.routes:
+            done, under_way = history[r.vehicle_ref]
+            fixed = [x for x in (*done, under_way) if x and x in ctx.state.locked()]
+            assert [v.ref for v in r.visits[: len(fixed)]] == fixed
+        served = {v.ref for r in last.result.routes for v in r.visits}
+        assert not served & (ctx.state.cancelled | ctx.state.locked())
+    assert len(ctx.log) == replans
+    assert sum(1 for m in db.outbox if m.event_type == "Replanned") == replans
