@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lastmile.domain.errors import Conflict, InvalidInput, LastMileError, NotFound
@@ -61,6 +62,13 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+    """A value the database cannot hold (NUL in text, an integer beyond 64 bits) is bad input."""
+    assert isinstance(exc, DataError)
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "value cannot be stored"
+    return problem(422, "invalid_input", f"a value cannot be stored: {reason}")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     error_id = uuid.uuid4().hex[:12]
     log.error("unhandled error %s", error_id, exc_info=exc)
@@ -75,4 +83,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LastMileError, _other_domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

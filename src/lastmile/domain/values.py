@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lastmile.domain.enums import AddressType, GeocodePrecision
@@ -51,7 +51,11 @@ class Coordinate:
 
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
-    """A half-open interval [start, end) of aware datetimes."""
+    """A half-open interval [start, end) of aware datetimes.
+
+    Comparisons go through UTC: Python compares two datetimes of the same zone by wall clock,
+    which is wrong across a DST fold (23:30 of the repeated hour is *after* 23:59 before it).
+    """
 
     start: datetime
     end: datetime
@@ -59,7 +63,7 @@ class TimeWindow:
     def __post_init__(self) -> None:
         require_aware(self.start, "window.start")
         require_aware(self.end, "window.end")
-        if self.end <= self.start:
+        if _utc(self.end) <= _utc(self.start):
             raise InvalidInput(
                 f"window ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})",
                 field="window",
@@ -67,13 +71,17 @@ class TimeWindow:
 
     @property
     def duration(self) -> timedelta:
-        return self.end - self.start
+        return _utc(self.end) - _utc(self.start)
 
     def contains(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
+        return _utc(self.start) <= _utc(moment) < _utc(self.end)
 
     def overlaps(self, other: TimeWindow) -> bool:
-        return self.start < other.end and other.start < self.end
+        return _utc(self.start) < _utc(other.end) and _utc(other.start) < _utc(self.end)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,10 @@ def _finite(value: float | None, name: str) -> None:
         raise InvalidInput(f"{name} must be a finite number, got {value!r}", field=name)
 
 
+#: Sequences are stored as signed 64-bit integers (SQLite and PostgreSQL BIGINT).
+MAX_SEQ = 2**63 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class Ping:
     """One GPS fix from a device.
@@ -61,9 +65,14 @@ class Ping:
             raise InvalidInput("device id must be a non-empty string", field="device_id")
         if len(self.device_id) > 128:
             raise InvalidInput("device id is longer than 128 characters", field="device_id")
-        if isinstance(self.seq, bool) or not isinstance(self.seq, int) or self.seq < 0:
+        if (
+            isinstance(self.seq, bool)
+            or not isinstance(self.seq, int)
+            or not 0 <= self.seq <= MAX_SEQ
+        ):
             raise InvalidInput(
-                f"sequence must be a whole number ≥ 0, got {self.seq!r}", field="seq"
+                f"sequence must be a whole number from 0 to {MAX_SEQ}, got {self.seq!r}",
+                field="seq",
             )
         require_aware(self.recorded_at, "recorded_at")
         for name in ("lat", "lon", "accuracy_m", "speed_mps", "heading_deg", "battery"):

@@ -16,7 +16,7 @@ from tests.e2e.api.conftest import Api
 
 pytestmark = pytest.mark.storage
 
-EXAMPLES_PER_OPERATION = 4
+EXAMPLES_PER_OPERATION = 12
 
 
 def test_no_generated_request_causes_a_server_error(api: Api) -> None:

@@ -42,3 +42,17 @@ def test_loads_add_up_per_dimension_and_check_capacity() -> None:
 def test_great_circle_distance_between_two_helsinki_points_is_about_right() -> None:
     d = Coordinate(60.1699, 24.9384).distance_m(Coordinate(60.1719, 24.9414))
     assert 250 < d < 300
+
+
+def test_a_window_across_a_dst_fold_is_judged_in_absolute_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    # São Paulo left DST at midnight on 2017-02-19: 23:00-23:59 on the 18th happened twice.
+    sao_paulo = ZoneInfo("America/Sao_Paulo")
+    second_2330 = datetime(2017, 2, 18, 23, 30, fold=1, tzinfo=sao_paulo)
+    first_2345 = datetime(2017, 2, 18, 23, 45, fold=0, tzinfo=sao_paulo)
+    with pytest.raises(InvalidInput, match="before it starts"):
+        TimeWindow(second_2330, first_2345)  # 45 min earlier in absolute time
+    window = TimeWindow(first_2345, second_2330)
+    assert window.duration == timedelta(minutes=45)
+    assert window.contains(datetime(2017, 2, 19, 2, 0, tzinfo=UTC))

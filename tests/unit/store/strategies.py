@@ -41,7 +41,8 @@ moments = st.datetimes(
 @st.composite
 def windows(draw: st.DrawFn) -> TimeWindow:
     start = draw(moments)
-    return TimeWindow(start, start + timedelta(seconds=draw(st.integers(1, 7 * 86400))))
+    length = timedelta(seconds=draw(st.integers(1, 7 * 86400)))
+    return TimeWindow(start, (start.astimezone(UTC) + length).astimezone(start.tzinfo))
 
 
 items = st.builds(

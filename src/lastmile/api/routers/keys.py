@@ -87,7 +87,7 @@ def list_audit(
     svc: ServicesDep,
     _: Annotated[Principal, Depends(require("audit", Action.READ))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before_id: Annotated[int | None, Query(ge=1)] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> list[dict[str, Any]]:
     rows = svc.api_store.audit_entries(limit, before_id)
     for row in rows:

@@ -21,7 +21,7 @@ from lastmile.api.deps import ServicesDep, require
 from lastmile.domain.enums import FailureReason
 from lastmile.domain.errors import NotFound
 from lastmile.domain.values import Coordinate
-from lastmile.tracking.model import Ping, Scan, ScanKind
+from lastmile.tracking.model import MAX_SEQ, Ping, Scan, ScanKind
 
 router = APIRouter(prefix="/v1/tracking", tags=["tracking"])
 DRIVE = Depends(require("routes", Action.WRITE))
@@ -32,7 +32,7 @@ DISPUTE = Depends(require("orders", Action.READ))
 
 class PingIn(BaseModel):
     device_id: str = Field(min_length=1, max_length=128)
-    seq: int = Field(ge=0)
+    seq: int = Field(ge=0, le=MAX_SEQ)
     t: AwareDatetime
     lat: float
     lon: float
