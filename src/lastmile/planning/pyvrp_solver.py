@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pyvrp
 import pyvrp.search
 from pyvrp.constants import MAX_SIZE
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime
 
 from lastmile.domain import StopKind
 from lastmile.planning.assemble import assemble
@@ -207,7 +207,9 @@ def _vehicle_types(
 _SHARED: dict[str, pyvrp.ProblemData] = {}
 
 
-def _work(seed: int, seconds: float, initial: pyvrp.Solution | None) -> pyvrp.Solution:
+def _work(
+    seed: int, seconds: float, initial: pyvrp.Solution | None, iterations: int | None = None
+) -> pyvrp.Solution:
     """One worker's search, as :func:`pyvrp.solve` but within ``seconds`` of wall time.
 
     PyVRP's own ``solve`` starts its clock after the first exhaustive local search, which
@@ -234,7 +236,8 @@ def _work(seed: int, seconds: float, initial: pyvrp.Solution | None) -> pyvrp.So
         initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
     left = max(0.01, seconds - (time.perf_counter() - began))
     algo = IteratedLocalSearch(data, pm, ls, initial, params.ils)
-    return algo.run(MaxRuntime(left), collect_stats=False).best
+    stop = MaxRuntime(left) if iterations is None else MaxIterations(iterations)
+    return algo.run(stop, collect_stats=False).best
 
 
 def _score(solution: pyvrp.Solution) -> tuple[int, float]:
@@ -273,7 +276,7 @@ def search(
     """Parallel seeds in epochs; returns the best PyVRP solution found."""
     _SHARED["data"] = encoded.data
     workers = max(1, options.workers)
-    rounds = _epochs(seconds, workers)
+    rounds = 1 if options.max_iterations is not None else _epochs(seconds, workers)
     deadline = time.perf_counter() + seconds
     best = initial
     found: list[pyvrp.Solution] = []
@@ -282,11 +285,14 @@ def search(
         budget = left / (rounds - r)
         seeds = [options.seed + r * workers + w for w in range(workers)]
         if workers == 1:
-            found = [_work(seeds[0], budget, best)]
+            found = [_work(seeds[0], budget, best, options.max_iterations)]
         else:
             ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_work, s, budget - 0.05, best) for s in seeds]
+                futures = [
+                    pool.submit(_work, s, budget - 0.05, best, options.max_iterations)
+                    for s in seeds
+                ]
                 _wait(futures, options, deadline - seconds, seconds)
                 found = [f.result() for f in futures]
         best = min(found, key=_score)

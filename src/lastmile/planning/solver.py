@@ -40,6 +40,9 @@ class SolveOptions:
     progress: Callable[[float, str], None] | None = None
     #: Value (cents) of serving an optional stop today instead of deferring it, per priority+1.
     defer_cost_cents: int = 500
+    #: Stop after this many search iterations instead of at the time limit: the same
+    #: problem and seed then give the same plan on any machine (the simulator's replays).
+    max_iterations: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
