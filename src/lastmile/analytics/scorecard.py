@@ -1,0 +1,279 @@
+"""The KPI scorecard of one day: every figure derived from a :class:`DayLog`'s facts.
+
+Definitions and denominators (docs/analytics.md has the full table):
+
+- on-time: delivered inside the promised window / orders with a promised window, cancelled
+  excluded (failed, rescheduled and unserved orders count as not on time);
+- OTIF: on time and in full / the same denominator;
+- first-attempt: delivered on the first attempt / orders attempted at least once, cancelled
+  excluded;
+- completion: delivered / orders not cancelled;
+- km, cost and CO2 per stop: the vehicles' totals / the stops they visited; stops per hour:
+  stops / on-duty hours; time utilisation: driving plus service / on-duty time; capacity
+  utilisation: peak load / capacity, over vehicles with a capacity;
+- ETA: MAE of P50 over samples; coverage: arrivals inside [P10, P90] / samples carrying both;
+  promise agreement: samples whose P50 was inside the promised window / samples whose actual
+  arrival was inside it;
+- dwell: quantiles of ``dwell_s`` over orders that have one.
+
+Groups are zones and promised-window buckets (local time, see :mod:`buckets`). A vehicle
+serves several groups, so its km, cost, CO2, stops and hours are shared out between groups in
+proportion to the attempted orders it served in each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import numpy as np
+
+from lastmile.analytics.buckets import NO_ZONE, window_key, zone_info, zone_key
+from lastmile.analytics.daylog import (
+    DayLog,
+    DayOutcome,
+    Delivery,
+    EtaSample,
+    ExceptionRaised,
+    VehicleDay,
+)
+from lastmile.analytics.model import (
+    Counts,
+    DwellStats,
+    EtaAccuracy,
+    Fleet,
+    Histogram,
+    KpiSet,
+    Rate,
+    Scorecard,
+    VehicleKpis,
+)
+from lastmile.analytics.validate import validate
+from lastmile.domain.values import TimeWindow
+
+OVERALL = "overall"
+ETA_EDGES_MIN = [float(x) for x in range(-60, 61, 5)]
+
+
+@dataclass
+class _Group:
+    deliveries: list[Delivery] = field(default_factory=list)
+    etas: list[EtaSample] = field(default_factory=list)
+    exceptions: list[ExceptionRaised] = field(default_factory=list)
+
+
+def score(log: DayLog) -> Scorecard:
+    """Every KPI of ``log``, overall, by zone, by promised window and by vehicle.
+
+    Raises :class:`~lastmile.domain.errors.InvalidInput` naming the first inconsistent row.
+    """
+    validate(log)
+    tz = zone_info(log.timezone)
+    orders = {d.order_ref: d for d in log.deliveries}
+
+    windows: dict[str, tuple[float, ...]] = {}
+
+    def bucket(promised: TimeWindow | None) -> str:
+        label, order = window_key(promised, tz, log.day)
+        windows[label] = order
+        return label
+
+    by_zone: dict[str, _Group] = defaultdict(_Group)
+    by_window: dict[str, _Group] = defaultdict(_Group)
+    for d in log.deliveries:
+        by_zone[zone_key(d.zone)].deliveries.append(d)
+        by_window[bucket(d.promised)].deliveries.append(d)
+    etas = [_with_promise(e, orders.get(e.order_ref)) for e in log.etas]
+    for eta in etas:
+        order = orders.get(eta.order_ref)
+        by_zone[zone_key(eta.zone or (order.zone if order else ""))].etas.append(eta)
+        by_window[bucket(eta.promised)].etas.append(eta)
+    for exc in log.exceptions:
+        order = orders.get(exc.order_ref or "")
+        by_zone[zone_key(exc.zone or (order.zone if order else ""))].exceptions.append(exc)
+        if order is not None:
+            by_window[bucket(order.promised)].exceptions.append(exc)
+
+    overall = _Group(list(log.deliveries), etas, list(log.exceptions))
+    served = _attempted_by_vehicle(log.deliveries)
+    zones = sorted(by_zone, key=lambda z: (z == NO_ZONE, z))
+    labels = sorted(by_window, key=lambda w: windows[w])
+    return Scorecard(
+        day=log.day.isoformat(),
+        timezone=log.timezone,
+        policy=log.policy,
+        seed=log.seed,
+        overall=_kpis(OVERALL, overall, [(v, 1.0) for v in log.vehicles]),
+        by_zone=[_kpis(z, by_zone[z], _shares(by_zone[z], log.vehicles, served)) for z in zones],
+        by_window=[
+            _kpis(w, by_window[w], _shares(by_window[w], log.vehicles, served)) for w in labels
+        ],
+        by_vehicle=[
+            VehicleKpis(v.vehicle_ref, v.kind, fleet([(v, 1.0)]))
+            for v in sorted(log.vehicles, key=lambda v: v.vehicle_ref)
+        ],
+        eta_errors=eta_histogram(etas),
+        notes=dict(sorted(log.notes.items())),
+    )
+
+
+def _with_promise(eta: EtaSample, order: Delivery | None) -> EtaSample:
+    """A sample without its own promise is judged against its order's window."""
+    if eta.promised is None and order is not None and order.promised is not None:
+        return replace(eta, promised=order.promised)
+    return eta
+
+
+def _attempted_by_vehicle(deliveries: Sequence[Delivery]) -> dict[str, int]:
+    served: dict[str, int] = defaultdict(int)
+    for d in deliveries:
+        if d.vehicle_ref is not None and d.attempts >= 1:
+            served[d.vehicle_ref] += 1
+    return served
+
+
+def _shares(
+    group: _Group, vehicles: Sequence[VehicleDay], served: dict[str, int]
+) -> list[tuple[VehicleDay, float]]:
+    """Each vehicle's share of its day that belongs to this group (its attempted orders here
+    over all the orders it attempted)."""
+    here = _attempted_by_vehicle(group.deliveries)
+    return [
+        (v, here[v.vehicle_ref] / served[v.vehicle_ref]) for v in vehicles if here[v.vehicle_ref]
+    ]
+
+
+def _kpis(name: str, group: _Group, shares: Sequence[tuple[VehicleDay, float]]) -> KpiSet:
+    ds = group.deliveries
+    live = [d for d in ds if d.outcome != DayOutcome.CANCELLED]
+    promised = [d for d in live if d.promised is not None]
+    on_time = [d for d in promised if _on_time(d)]
+    attempted = [d for d in live if d.attempts >= 1]
+    kinds: dict[str, int] = defaultdict(int)
+    for exc in group.exceptions:
+        kinds[exc.kind] += 1
+    return KpiSet(
+        group=name,
+        counts=_counts(ds),
+        on_time=Rate.of(len(on_time), len(promised)),
+        otif=Rate.of(sum(1 for d in on_time if d.in_full), len(promised)),
+        first_attempt=Rate.of(
+            sum(1 for d in attempted if d.outcome == DayOutcome.DELIVERED and d.attempts == 1),
+            len(attempted),
+        ),
+        completion=Rate.of(sum(1 for d in live if d.outcome == DayOutcome.DELIVERED), len(live)),
+        fleet=fleet(shares),
+        eta=eta_accuracy(group.etas),
+        dwell=dwell_stats([d.dwell_s for d in ds if d.dwell_s is not None]),
+        exceptions_total=len(group.exceptions),
+        exceptions=dict(sorted(kinds.items())),
+    )
+
+
+def _on_time(d: Delivery) -> bool:
+    return (
+        d.outcome == DayOutcome.DELIVERED
+        and d.promised is not None
+        and d.completed_at is not None
+        and d.promised.contains(d.completed_at)
+    )
+
+
+def _counts(ds: Sequence[Delivery]) -> Counts:
+    by: dict[str, int] = defaultdict(int)
+    for d in ds:
+        by[DayOutcome(d.outcome).value] += 1
+    return Counts(
+        orders=len(ds),
+        delivered=by[DayOutcome.DELIVERED.value],
+        failed=by[DayOutcome.FAILED.value],
+        rescheduled=by[DayOutcome.RESCHEDULED.value],
+        cancelled=by[DayOutcome.CANCELLED.value],
+        unserved=by[DayOutcome.UNSERVED.value],
+        attempted=sum(1 for d in ds if d.attempts >= 1 and d.outcome != DayOutcome.CANCELLED),
+        promised=sum(1 for d in ds if d.promised is not None and d.outcome != DayOutcome.CANCELLED),
+    )
+
+
+def fleet(shares: Sequence[tuple[VehicleDay, float]]) -> Fleet:
+    """Vehicle totals weighted by each vehicle's share, and the ratios of those totals."""
+    km = sum((w * v.km for v, w in shares), 0.0)
+    cost = sum((w * v.cost for v, w in shares), 0.0)
+    co2 = sum((w * v.co2_g for v, w in shares), 0.0)
+    stops = sum((w * v.stops_completed for v, w in shares), 0.0)
+    on_duty_h = sum((w * v.on_duty_s for v, w in shares), 0.0) / 3600
+    busy_h = sum((w * (v.driving_s + v.service_s) for v, w in shares), 0.0) / 3600
+    sized = [(v, w) for v, w in shares if v.capacity_parcels > 0]
+    peak = sum((w * v.peak_load_parcels for v, w in sized), 0.0)
+    capacity = sum((w * v.capacity_parcels for v, w in sized), 0.0)
+    return Fleet(
+        km=km,
+        cost=cost,
+        co2_g=co2,
+        stops=stops,
+        on_duty_h=on_duty_h,
+        busy_h=busy_h,
+        peak_load_parcels=peak,
+        capacity_parcels=capacity,
+        km_per_stop=_ratio(km, stops),
+        cost_per_stop=_ratio(cost, stops),
+        co2_g_per_stop=_ratio(co2, stops),
+        stops_per_hour=_ratio(stops, on_duty_h),
+        time_utilisation=_ratio(busy_h, on_duty_h),
+        capacity_utilisation=_ratio(peak, capacity),
+    )
+
+
+def eta_accuracy(etas: Sequence[EtaSample]) -> EtaAccuracy:
+    """P50 error, P10–P90 coverage and promise agreement of a set of ETA samples."""
+    errors = [abs(_minutes(e.actual, e.p50)) for e in etas]
+    banded = [e for e in etas if e.p10 is not None and e.p90 is not None]
+    inside = sum(1 for e in banded if _between(e.p10, e.actual, e.p90))
+    kept = [e for e in etas if e.promised is not None and e.promised.contains(e.actual)]
+    agreed = sum(1 for e in kept if e.promised is not None and e.promised.contains(e.p50))
+    return EtaAccuracy(
+        samples=len(etas),
+        mae_p50_min=sum(errors) / len(errors) if errors else None,
+        within_p10_p90=Rate.of(inside, len(banded)),
+        p50_in_window=Rate.of(agreed, len(kept)),
+    )
+
+
+def eta_histogram(etas: Sequence[EtaSample]) -> Histogram:
+    """Signed ETA errors (actual minus P50, minutes; positive = later than the ETA) in 5-minute
+    bins from -60 to +60, the tails counted apart."""
+    errors = np.array([_minutes(e.actual, e.p50) for e in etas], dtype=float)
+    counts, _ = np.histogram(errors, bins=ETA_EDGES_MIN)
+    return Histogram(
+        edges_min=list(ETA_EDGES_MIN),
+        counts=[int(c) for c in counts],
+        below=int((errors < ETA_EDGES_MIN[0]).sum()),
+        above=int((errors > ETA_EDGES_MIN[-1]).sum()),
+    )
+
+
+def dwell_stats(values: Sequence[float]) -> DwellStats:
+    """Quantiles of dwell seconds (numpy's default linear interpolation)."""
+    if not values:
+        return DwellStats(0, None, None, None, None, None)
+    q = [float(x) for x in np.percentile(np.array(values, dtype=float), [10, 25, 50, 75, 90])]
+    return DwellStats(len(values), q[0], q[1], q[2], q[3], q[4])
+
+
+def _between(low: datetime | None, moment: datetime, high: datetime | None) -> bool:
+    return low is not None and high is not None and _utc(low) <= _utc(moment) <= _utc(high)
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator > 0 else None
+
+
+def _utc(moment: datetime) -> datetime:
+    # Subtracting two datetimes of the same zone compares wall clocks; UTC is always right.
+    return moment.astimezone(UTC)
+
+
+def _minutes(actual: datetime, eta: datetime) -> float:
+    return (_utc(actual) - _utc(eta)).total_seconds() / 60
