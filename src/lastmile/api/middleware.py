@@ -1,7 +1,9 @@
 """ASGI middleware: refuse oversized bodies, and replay POSTs by their Idempotency-Key.
 
 Same key + same body returns the first response byte for byte; the same key with another body
-is a 409. Keys are scoped to the API key id presented, so two clients cannot collide.
+is a 409. Keys are scoped to the whole API key presented (its hash), so two clients cannot
+collide and nobody who knows only a key's id can read another client's stored answers. Stored
+answers expire after ``IDEMPOTENCY_TTL`` (the store forgets them).
 """
 
 from __future__ import annotations
@@ -83,13 +85,12 @@ class GuardMiddleware:
         if len(key) > 255:
             await _send_json(send, 422, _error("invalid_input", "key too long", "Idempotency-Key"))
             return
-        scope_id = headers.get("x-api-key", "").split("_")[1:2] or ["anonymous"]
-        digest = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
-        ).hexdigest()
+        presented = headers.get("x-api-key", "")
+        owner = hashlib.sha256(presented.encode()).hexdigest() if presented else "anonymous"
+        digest = request_digest(scope["method"], scope["path"], headers, body)
         store = self.store()
         # Database calls leave the event loop so other requests keep being served meanwhile.
-        stored = await anyio.to_thread.run_sync(store.stored_response, scope_id[0], key)
+        stored = await anyio.to_thread.run_sync(store.stored_response, owner, key)
         if stored is not None:
             await self._replay(send, stored, digest, key)
             return
@@ -108,7 +109,7 @@ class GuardMiddleware:
         if response is not None:
             # A concurrent request with the same key may have stored its response first.
             with contextlib.suppress(Conflict):
-                await anyio.to_thread.run_sync(store.store_response, scope_id[0], key, response)
+                await anyio.to_thread.run_sync(store.store_response, owner, key, response)
 
     @staticmethod
     async def _replay(send: Send, stored: StoredResponse, digest: str, key: str) -> None:
@@ -121,6 +122,18 @@ class GuardMiddleware:
         out += [(b"content-length", str(len(raw)).encode()), (b"idempotent-replay", b"true")]
         await send({"type": "http.response.start", "status": stored.status_code, "headers": out})
         await send({"type": "http.response.body", "body": raw})
+
+
+def request_digest(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
+    """What "the same request" means: method, path and body, with a multipart boundary
+    replaced by a fixed one (clients draw a new boundary on every retry of the same form)."""
+    content_type = headers.get("content-type", "")
+    if content_type.startswith("multipart/"):
+        for part in content_type.split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "boundary" and value:
+                body = body.replace(value.strip('"').encode("latin-1"), b"BOUNDARY")
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
 def _storable(captured: dict[str, Any], digest: str) -> StoredResponse | None:

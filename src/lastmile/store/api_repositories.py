@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +11,9 @@ from sqlalchemy.engine import Engine
 
 from lastmile.domain.errors import Conflict, NotFound
 from lastmile.store import api_tables as a
+
+#: How long a POST's answer is replayed for its Idempotency-Key (docs/api.md).
+IDEMPOTENCY_TTL = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -64,17 +67,32 @@ class SqlApiStore:
                 raise NotFound("active api key", key_id)
 
     # idempotency
-    def stored_response(self, scope: str, key: str) -> StoredResponse | None:
+    def stored_response(
+        self, scope: str, key: str, now: datetime | None = None
+    ) -> StoredResponse | None:
+        """The answer stored for ``key`` in ``scope`` unless it is older than the TTL."""
         c = a.idempotency_keys.c
-        stmt = sa.select(c.request_hash, c.status_code, c.headers, c.body)
+        since = (now or datetime.now(UTC)) - IDEMPOTENCY_TTL
+        stmt = sa.select(c.request_hash, c.status_code, c.headers, c.body).where(
+            c.scope == scope, c.key == key, c.created_at > since
+        )
         with self._engine.connect() as conn:
-            row = conn.execute(stmt.where(c.scope == scope, c.key == key)).mappings().first()
+            row = conn.execute(stmt).mappings().first()
         return StoredResponse(**row) if row else None
 
-    def store_response(self, scope: str, key: str, response: StoredResponse) -> None:
-        row = {"scope": scope, "key": key, **vars(response), "created_at": datetime.now(UTC)}
+    def store_response(
+        self, scope: str, key: str, response: StoredResponse, now: datetime | None = None
+    ) -> None:
+        """Remember an answer; the scope's expired answers are forgotten on the way."""
+        now = now or datetime.now(UTC)
+        row = {"scope": scope, "key": key, **vars(response), "created_at": now}
+        c = a.idempotency_keys.c
+        expired = sa.delete(a.idempotency_keys).where(
+            c.scope == scope, c.created_at <= now - IDEMPOTENCY_TTL
+        )
         try:
             with self._engine.begin() as conn:
+                conn.execute(expired)
                 conn.execute(sa.insert(a.idempotency_keys), [row])
         except sa.exc.IntegrityError:
             raise Conflict(f"Idempotency-Key {key!r} was used by a concurrent request") from None
