@@ -72,8 +72,8 @@ def _build(tp: Any, data: Any, where: str) -> Any:
 def _build_dataclass(cls: Any, data: Any, where: str) -> Any:
     _expect(data, dict, where)
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - names)
+    names = [f.name for f in dataclasses.fields(cls)]  # in order: the first error is stable
+    unknown = sorted(set(data) - set(names))
     if unknown:
         raise InvalidInput(f"unknown keys {unknown} for {cls.__name__}", location=where)
     kwargs = {}
