@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lastmile.domain import Coordinate, Zone
+from lastmile.domain import Coordinate, Skill, Zone
 from lastmile.domain.events import Command
 
 
@@ -21,6 +21,10 @@ class AddStopToDay(Command):
     weight_g: int = 0
     volume_cm3: int = 0
     parcels: int = 1
+    #: When the parcel is ready at the hub (a same-day order is picked and packed first).
+    ready_at: datetime | None = None
+    #: What the vehicle and driver must bring (a cold box, an age check ...).
+    skills: frozenset[Skill] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -57,6 +57,8 @@ def add_stop(cmd: c.AddStopToDay, ctx: DispatchContext, uow: UnitOfWork) -> list
         demand=(cmd.weight_g, cmd.volume_cm3, cmd.parcels),
         hub=hubs[cmd.hub_ref],
         order_refs=(cmd.stop_ref,),
+        release_s=max(0, ctx.seconds(cmd.ready_at)) if cmd.ready_at is not None else 0,
+        skills=cmd.skills,
     )
     ctx.state.add_job(job, cmd.location)
     return [ev.StopAddedToDay(stop_ref=cmd.stop_ref, hub_ref=cmd.hub_ref)]

@@ -253,3 +253,20 @@ def test_fast_filling_slots_let_the_zones_waiting_vans_leave_earlier_and_re_plan
     assert ctx.state.vehicles[waiting.ref].free_s == waiting.free_s - 1800
     assert len(ctx.log) == 1
     assert_valid(ctx)
+
+
+def test_a_new_order_keeps_its_readiness_and_skills_for_the_re_plan(planned: Planned) -> None:
+    from lastmile.domain import Skill
+
+    bus, ctx, _ = start(planned, 2.5)
+    window = (ORIGIN + timedelta(hours=6), ORIGIN + timedelta(hours=10))
+    ready = ORIGIN + timedelta(hours=5)
+    bus.handle(
+        c.AddStopToDay(
+            stop_ref="NEW2", hub_ref="H1", location=point(1.0, 1.0), windows=(window,),
+            ready_at=ready, skills=frozenset({Skill.AGE_CHECK}),
+        )
+    )  # fmt: skip
+    job = ctx.state.job("NEW2")
+    assert job.release_s == 5 * HOUR
+    assert job.skills == frozenset({Skill.AGE_CHECK})
