@@ -8,11 +8,15 @@ keeps what it measured, and ``--resume`` continues it.
 
     python benchmarks/dynamic.py                      # the issue's configuration
     python benchmarks/dynamic.py --instances n204 --seeds 1 --epoch-limits 5 --resume
+
+Each finished run is merged into ``--out`` under a file lock, so several processes (for
+example two single-core greedy runs on a 2-core machine) can fill one result file.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -104,7 +108,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     old = json.loads(args.out.read_text()) if args.resume and args.out.exists() else {}
     runs: list[dict[str, object]] = list(old.get("runs", []))
     done = {key(r) for r in runs}
-    report = {
+    report: dict[str, object] = {
         "command": "python benchmarks/dynamic.py " + " ".join(sys.argv[1:]),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy)",
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -132,9 +136,24 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
                     }
                 )
                 Console().print(f"{instance.name} seed {seed} {limit:g} s {policy}: {cost}")
-                args.out.parent.mkdir(parents=True, exist_ok=True)
-                args.out.write_text(json.dumps(report, indent=1))
+                runs[:] = save(args.out, report, runs[-1])
     return report
+
+
+def save(out: Path, report: dict[str, object], run: dict[str, object]) -> list[dict[str, object]]:
+    """Merge one run into ``out`` (re-read under a lock: other processes may write too)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "a+") as file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        file.seek(0)
+        text = file.read()
+        on_disk = json.loads(text).get("runs", []) if text.strip() else []
+        runs: list[dict[str, object]] = [r for r in on_disk if key(r) != key(run)]
+        runs.append(run)
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps({**report, "runs": runs}, indent=1))
+    return runs
 
 
 def show(report: dict[str, object]) -> None:

@@ -110,13 +110,16 @@ def solve_arrays(
     time_limit_s: float,
     seed: int = 0,
     warm_start: list[list[int]] | None = None,
+    max_iterations: int | None = None,
 ) -> ArraySolution:
     """Solve with PyVRP's iterated local search for ``time_limit_s`` seconds.
 
     ``warm_start`` routes (client indices) seed the search; invalid ones are ignored.
+    ``max_iterations`` also stops the search after that many iterations, so many short
+    solves (sampled scenarios) keep the same quality whatever the machine's load.
     """
     import pyvrp
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
     if problem.num_clients == 0:
         return ArraySolution(routes=[], cost=0, feasible=True)
@@ -127,9 +130,14 @@ def solve_arrays(
             initial = pyvrp.Solution(data, [list(r) for r in warm_start if r])
         except (ValueError, RuntimeError, IndexError):
             initial = None
+    stop: StoppingCriterion = MaxRuntime(max(time_limit_s, 0.01))
+    if max_iterations is not None:
+        if max_iterations < 1:
+            raise InvalidInput("must be at least 1", field="max_iterations")
+        stop = MultipleCriteria([stop, MaxIterations(max_iterations)])
     result = pyvrp.solve(
         data,
-        stop=MaxRuntime(max(time_limit_s, 0.01)),
+        stop=stop,
         seed=seed,
         collect_stats=False,
         initial_solution=initial,

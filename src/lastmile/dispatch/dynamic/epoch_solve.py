@@ -23,18 +23,29 @@ def epoch_problem(state: EpochState, chosen: np.ndarray) -> ArrayVRP:
 
 
 def route_requests(
-    state: EpochState, chosen: np.ndarray, time_limit_s: float, seed: int
+    state: EpochState,
+    chosen: np.ndarray,
+    time_limit_s: float,
+    seed: int,
+    warm_start: list[list[int]] | None = None,
 ) -> list[list[int]]:
     """Solve the chosen requests' VRPTW and map the routes back to request ids.
 
     Every open request is servable alone from this departure (the sampling filter and the
     must-dispatch test guarantee it), so a route the solver leaves infeasible is split
     into single-stop routes rather than dropped: the day never fails on a solver miss.
+    ``warm_start`` routes are positions in ``state``; the chosen ones seed the search.
     """
     index = np.flatnonzero(chosen)
     if index.size == 0:
         return []
-    solution = solve_arrays(epoch_problem(state, chosen), time_limit_s=time_limit_s, seed=seed)
+    warm = None
+    if warm_start:
+        where = {int(p): k for k, p in enumerate(index)}
+        warm = [kept for r in warm_start if (kept := [where[p] for p in r if p in where])]
+    solution = solve_arrays(
+        epoch_problem(state, chosen), time_limit_s=time_limit_s, seed=seed, warm_start=warm
+    )
     routes: list[list[int]] = []
     served: set[int] = set()
     for route in solution.routes:

@@ -1,25 +1,27 @@
 """lastmile's dispatching policy: iterative conditional dispatch over sampled futures.
 
 Each epoch, a few rounds: sample scenarios of the coming epochs (same sampling rules,
-a separate generator), solve each scenario's static problem with release times for a
-short time, and count per open request how often its route leaves now. Requests that
-nearly always leave now are marked for dispatch; those that nearly always wait are
-postponed; the next round is conditioned on these marks. Whatever is not postponed at the
-end is routed with the rest of the epoch's time. Scenario solves run on a process pool.
+a separate generator), solve each scenario's static problem with release times by a short,
+iteration-bounded search warm-started from a solution of the open requests, and count per
+open request how often its route leaves now. Requests that nearly always leave now are
+marked for dispatch; those that nearly always wait are postponed; the next round is
+conditioned on these marks. Whatever is not postponed at the end is routed with the rest
+of the epoch's time. Scenario solves run on a process pool, as many as the time allows:
+more, cheaper scenarios give steadier votes than a few long solves.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 
 import numpy as np
 
-from lastmile.dispatch.dynamic.epoch_solve import route_requests
-from lastmile.dispatch.dynamic.rules import EpochState
+from lastmile.dispatch.dynamic.epoch_solve import epoch_problem, route_requests
+from lastmile.dispatch.dynamic.rules import EpochState, route_duration
 from lastmile.dispatch.dynamic.scenarios import dispatch_votes, sample_scenario
 from lastmile.planning.pyvrp_arrays import ArrayVRP, solve_arrays
 
@@ -29,10 +31,12 @@ class ScenarioSettings:
     """Tuning of the scenario policy; thresholds are fractions of scenarios, per round."""
 
     rounds: int = 3
-    scenarios_per_round: int = 12
     lookahead_epochs: int = 3
     scenario_share: float = 0.7  # of the epoch's time, the rest routes the final choice
-    min_scenario_s: float = 0.15
+    scenario_iterations: int = 100  # search iterations per scenario solve
+    max_scenario_s: float = 3.0  # runtime cap of one scenario solve
+    base_share: float = 0.05  # of the scenario time: the warm start of the open requests
+    max_base_s: float = 2.0
     dispatch_thresholds: tuple[float, ...] = (0.9, 0.8, 0.7)
     postpone_thresholds: tuple[float, ...] = (0.9, 0.8, 0.65)
     workers: int = 2
@@ -42,9 +46,14 @@ def _ready(_: int) -> bool:
     return True
 
 
-def _solve_one(args: tuple[ArrayVRP, float, int]) -> list[list[int]]:
-    problem, limit_s, seed = args
-    return solve_arrays(problem, time_limit_s=limit_s, seed=seed).routes
+Job = tuple[ArrayVRP, float, int, int | None, list[list[int]] | None]
+
+
+def _solve_one(job: Job) -> list[list[int]]:
+    problem, limit_s, seed, iterations, warm = job
+    return solve_arrays(
+        problem, time_limit_s=limit_s, seed=seed, max_iterations=iterations, warm_start=warm
+    ).routes
 
 
 class ScenarioPolicy:
@@ -54,14 +63,14 @@ class ScenarioPolicy:
         self.seed = seed
         self.settings = settings or ScenarioSettings()
         self._rng = np.random.default_rng([seed, 2022])
-        self._pool: Executor | None = None
+        self._pool: ProcessPoolExecutor | None = None
         # Workers start with the policy, before the day: spawning them is not dispatch work.
         list(self._executor().map(_ready, range(self._workers())))
 
     def _workers(self) -> int:
         return max(1, min(self.settings.workers, os.cpu_count() or 1))
 
-    def _executor(self) -> Executor:
+    def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self._workers(), mp_context=get_context("spawn"))
         return self._pool
@@ -74,54 +83,88 @@ class ScenarioPolicy:
 
     def dispatch(self, state: EpochState, time_limit_s: float) -> list[list[int]]:
         start = time.perf_counter()
+        base: list[list[int]] | None = None
         if state.is_last or state.must_dispatch.all():
             chosen = np.ones(state.size, dtype=np.bool_)
         else:
-            chosen = self._choose(state, time_limit_s * self.settings.scenario_share)
+            chosen, base = self._choose(state, time_limit_s * self.settings.scenario_share)
         left = time_limit_s - (time.perf_counter() - start)
-        return route_requests(state, chosen, max(0.9 * left, 0.05), self.seed)
+        return route_requests(state, chosen, max(0.9 * left, 0.05), self.seed, warm_start=base)
 
-    def _choose(self, state: EpochState, budget_s: float) -> np.ndarray:
+    def _choose(self, state: EpochState, budget_s: float) -> tuple[np.ndarray, list[list[int]]]:
         """Mark dispatch/postpone over a few conditioned rounds; dispatch what is not held."""
         s = self.settings
         deadline = time.perf_counter() + budget_s
-        workers = self._workers()
+        base = self._base_routes(state, min(s.max_base_s, s.base_share * budget_s))
         dispatch = state.must_dispatch.copy()
         postponed = np.zeros(state.size, dtype=np.bool_)
         for r in range(s.rounds):
-            per_round = (deadline - time.perf_counter()) / (s.rounds - r)
-            if (dispatch | postponed).all() or per_round < s.min_scenario_s:
+            if (dispatch | postponed).all():
                 break
-            count = max(
-                workers, min(s.scenarios_per_round, int(per_round * workers / s.min_scenario_s))
-            )
-            limit = max(s.min_scenario_s, 0.8 * per_round * workers / count)
-            votes = self._round(state, dispatch, postponed, count, limit) / count
+            round_end = time.perf_counter() + (deadline - time.perf_counter()) / (s.rounds - r)
+            votes, count = self._round(state, dispatch, postponed, round_end, base)
+            if count == 0:
+                break
+            share = votes / count
             open_ = ~(dispatch | postponed)
-            dispatch |= open_ & (votes >= _at(s.dispatch_thresholds, r))
-            postponed |= open_ & (1.0 - votes >= _at(s.postpone_thresholds, r)) & ~dispatch
-        return ~postponed
+            dispatch |= open_ & (share >= _at(s.dispatch_thresholds, r))
+            postponed |= open_ & (1.0 - share >= _at(s.postpone_thresholds, r)) & ~dispatch
+        return ~postponed, base
+
+    def _base_routes(self, state: EpochState, limit_s: float) -> list[list[int]]:
+        """Routes of every open request (positions), the warm start of each scenario."""
+        problem = epoch_problem(state, np.ones(state.size, dtype=np.bool_))
+        jobs: list[Job] = [
+            (problem, max(limit_s, 0.02), self.seed + k, None, None) for k in range(self._workers())
+        ]
+        best = min(
+            self._executor().map(_solve_one, jobs),
+            key=lambda routes: _routes_cost(state, routes),
+        )
+        return best
 
     def _round(
         self,
         state: EpochState,
         dispatch: np.ndarray,
         postponed: np.ndarray,
-        count: int,
-        limit_s: float,
-    ) -> np.ndarray:
-        """Solve ``count`` fresh scenarios in parallel and count dispatch votes."""
+        round_end: float,
+        base: list[list[int]],
+    ) -> tuple[np.ndarray, int]:
+        """Solve fresh scenarios on the workers until the round's time is up; count votes.
+
+        A new scenario starts only while the average solve still fits before ``round_end``;
+        every worker gets at least one scenario per round.
+        """
         s = self.settings
-        jobs = [
-            (
-                sample_scenario(state, self._rng, s.lookahead_epochs, postponed),
-                limit_s,
-                int(self._rng.integers(2**31)),
-            )
-            for _ in range(count)
-        ]
-        solutions = list(self._executor().map(_solve_one, jobs))
-        return dispatch_votes(state, solutions, dispatch, postponed)
+        pool = self._executor()
+        running: dict[Future[list[list[int]]], float] = {}
+        solutions: list[list[list[int]]] = []
+        spent, done = 0.0, 0
+
+        def submit() -> None:
+            problem = sample_scenario(state, self._rng, s.lookahead_epochs, postponed)
+            warm = [*base, *([i] for i in range(state.size, problem.num_clients))]
+            limit = max(0.05, min(s.max_scenario_s, round_end - time.perf_counter()))
+            job: Job = (problem, limit, int(self._rng.integers(2**31)), s.scenario_iterations, warm)
+            running[pool.submit(_solve_one, job)] = time.perf_counter()
+
+        for _ in range(self._workers()):
+            submit()
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spent += time.perf_counter() - running.pop(future)
+                done += 1
+                solutions.append(future.result())
+                average = spent / done
+                if time.perf_counter() + average <= round_end:
+                    submit()
+        return dispatch_votes(state, solutions, dispatch, postponed), len(solutions)
+
+
+def _routes_cost(state: EpochState, routes: list[list[int]]) -> int:
+    return sum(route_duration(state.instance, [int(state.customers[i]) for i in r]) for r in routes)
 
 
 def _at(thresholds: tuple[float, ...], round_: int) -> float:

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from lastmile.dispatch.dynamic.environment import DynamicEnvironment
+from lastmile.dispatch.dynamic.epoch_solve import route_requests
 from lastmile.dispatch.dynamic.hindsight import hindsight_problem, sample_day, solve_hindsight
 from lastmile.dispatch.dynamic.policies import make_policy
 from lastmile.dispatch.dynamic.rollout import ScenarioPolicy, ScenarioSettings
+from lastmile.dispatch.dynamic.rules import check_epoch_routes
 from lastmile.dispatch.dynamic.runner import run_day
 from lastmile.domain.errors import InvalidInput
 from tests.unit.dispatch.dynamic.tiny import tiny_instance
@@ -40,7 +42,7 @@ def test_an_unknown_policy_is_refused_by_name() -> None:
 
 
 def test_the_scenario_policy_holds_requests_and_still_keeps_every_rule() -> None:
-    settings = ScenarioSettings(scenarios_per_round=4, min_scenario_s=0.05, workers=2)
+    settings = ScenarioSettings(scenario_iterations=20, max_scenario_s=0.1, workers=2)
     policy = ScenarioPolicy(seed=3, settings=settings)
     try:
         result = run_day(tiny_instance(), 14, "lastmile", 1.0, policy=policy)
@@ -49,6 +51,19 @@ def test_the_scenario_policy_holds_requests_and_still_keeps_every_rule() -> None
     assert any(e.dispatched < e.open_requests for e in result.epochs[:-1])
     assert result.epochs[-1].dispatched == result.epochs[-1].open_requests
     assert all(e.elapsed_s < 1.5 for e in result.epochs)
+
+
+def test_the_final_solve_keeps_to_the_chosen_requests_whatever_the_warm_start() -> None:
+    env = DynamicEnvironment(tiny_instance(), seed=17)
+    state = env.observe()
+    chosen = np.zeros(state.size, dtype=np.bool_)
+    chosen[: state.size // 2] = True
+    warm = [list(range(state.size))]  # also holds requests that were not chosen
+    routes = route_requests(state, chosen, 0.1, seed=1, warm_start=warm)
+    assert sorted(r for route in routes for r in route) == sorted(
+        int(r) for r in state.request_ids[chosen]
+    )
+    check_epoch_routes(state, routes)
 
 
 def test_hindsight_routes_cover_the_day_and_leave_after_their_releases() -> None:

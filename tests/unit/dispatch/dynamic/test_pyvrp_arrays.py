@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,19 @@ def test_a_route_never_starts_before_the_release_of_its_clients() -> None:
 def test_a_warm_start_is_accepted_and_a_broken_one_ignored() -> None:
     assert solve_arrays(problem(), time_limit_s=0.05, warm_start=[[2, 1, 0]]).cost == 600
     assert solve_arrays(problem(), time_limit_s=0.05, warm_start=[[7]]).cost == 600
+
+
+def test_an_iteration_cap_stops_the_search_well_before_the_time_limit() -> None:
+    start = time.perf_counter()
+    solution = solve_arrays(problem(), time_limit_s=30.0, max_iterations=5)
+    assert time.perf_counter() - start < 5.0
+    assert solution.feasible and solution.cost == 600
+
+
+def test_a_zero_iteration_cap_is_refused_by_name() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        solve_arrays(problem(), time_limit_s=0.05, max_iterations=0)
+    assert caught.value.field == "max_iterations"
 
 
 def test_mismatched_arrays_are_refused_with_the_field_named() -> None:
