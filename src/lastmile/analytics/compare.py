@@ -23,7 +23,8 @@ B_BETTER = "b_better"
 A_BETTER = "a_better"
 NO_DIFFERENCE = "no_difference"  # the interval holds zero
 DIFFERS = "differs"  # the interval excludes zero on a KPI with no better direction
-TOO_FEW = "too_few_seeds"  # fewer than two pairs with a value: no interval
+TOO_FEW = "too_few_seeds"  # one pair with a value: a difference but no interval
+NO_DATA = "no_data"  # no seed had a value under both policies
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,9 @@ def paired_interval(diffs: Sequence[float], confidence: float) -> tuple[float, f
 
 
 def _verdict(kpi: Kpi, n: int, excludes: bool, mean_diff: float | None) -> str:
-    if n < 2 or mean_diff is None:
+    if n == 0 or mean_diff is None:
+        return NO_DATA
+    if n < 2:
         return TOO_FEW
     if not excludes:
         return NO_DIFFERENCE

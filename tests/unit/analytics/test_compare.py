@@ -10,6 +10,7 @@ from scipy import stats
 from lastmile.analytics.compare import (
     A_BETTER,
     B_BETTER,
+    NO_DATA,
     NO_DIFFERENCE,
     TOO_FEW,
     Comparison,
@@ -116,7 +117,7 @@ def test_one_seed_gives_means_but_no_interval() -> None:
 def test_kpis_without_a_value_leave_those_seeds_out() -> None:
     result = compare(cohort("static", A_ON_TIME, A_KM), cohort("dynamic", B_ON_TIME, B_KM))
     eta = kpi(result, "eta_mae_min")  # no ETA samples in these days
-    assert (eta.n, eta.mean_a, eta.verdict) == (0, None, TOO_FEW)
+    assert (eta.n, eta.mean_a, eta.verdict) == (0, None, NO_DATA)
 
 
 def test_a_seed_missing_from_one_side_is_named() -> None:
