@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 import numpy as np
 
@@ -70,46 +70,36 @@ def score(log: DayLog) -> Scorecard:
     Raises :class:`~lastmile.domain.errors.InvalidInput` naming the first inconsistent row.
     """
     validate(log)
-    tz = zone_info(log.timezone)
     orders = {d.order_ref: d for d in log.deliveries}
-
-    windows: dict[str, tuple[float, ...]] = {}
-
-    def bucket(promised: TimeWindow | None) -> str:
-        label, order = window_key(promised, tz, log.day)
-        windows[label] = order
-        return label
-
-    by_zone: dict[str, _Group] = defaultdict(_Group)
-    by_window: dict[str, _Group] = defaultdict(_Group)
-    for d in log.deliveries:
-        by_zone[zone_key(d.zone)].deliveries.append(d)
-        by_window[bucket(d.promised)].deliveries.append(d)
     etas = [_with_promise(e, orders.get(e.order_ref)) for e in log.etas]
+    groups = _Groups(zone_info(log.timezone), log.day)
+    for d in log.deliveries:
+        groups.zone(d.zone).deliveries.append(d)
+        groups.window(d.promised).deliveries.append(d)
     for eta in etas:
         order = orders.get(eta.order_ref)
-        by_zone[zone_key(eta.zone or (order.zone if order else ""))].etas.append(eta)
-        by_window[bucket(eta.promised)].etas.append(eta)
+        groups.zone(eta.zone or (order.zone if order else "")).etas.append(eta)
+        groups.window(eta.promised).etas.append(eta)
     for exc in log.exceptions:
         order = orders.get(exc.order_ref or "")
-        by_zone[zone_key(exc.zone or (order.zone if order else ""))].exceptions.append(exc)
-        if order is not None:
-            by_window[bucket(order.promised)].exceptions.append(exc)
+        groups.zone(exc.zone or (order.zone if order else "")).exceptions.append(exc)
+        if order is not None:  # a vehicle's exception belongs to no window
+            groups.window(order.promised).exceptions.append(exc)
+
+    served = _attempted_by_vehicle(log.deliveries)
+
+    def kpis(name: str, group: _Group) -> KpiSet:
+        return _kpis(name, group, _shares(group, log.vehicles, served))
 
     overall = _Group(list(log.deliveries), etas, list(log.exceptions))
-    served = _attempted_by_vehicle(log.deliveries)
-    zones = sorted(by_zone, key=lambda z: (z == NO_ZONE, z))
-    labels = sorted(by_window, key=lambda w: windows[w])
     return Scorecard(
         day=log.day.isoformat(),
         timezone=log.timezone,
         policy=log.policy,
         seed=log.seed,
         overall=_kpis(OVERALL, overall, [(v, 1.0) for v in log.vehicles]),
-        by_zone=[_kpis(z, by_zone[z], _shares(by_zone[z], log.vehicles, served)) for z in zones],
-        by_window=[
-            _kpis(w, by_window[w], _shares(by_window[w], log.vehicles, served)) for w in labels
-        ],
+        by_zone=[kpis(name, group) for name, group in groups.by_zone()],
+        by_window=[kpis(name, group) for name, group in groups.by_window()],
         by_vehicle=[
             VehicleKpis(v.vehicle_ref, v.kind, fleet([(v, 1.0)]))
             for v in sorted(log.vehicles, key=lambda v: v.vehicle_ref)
@@ -117,6 +107,35 @@ def score(log: DayLog) -> Scorecard:
         eta_errors=eta_histogram(etas),
         notes=dict(sorted(log.notes.items())),
     )
+
+
+class _Groups:
+    """Rows sorted into zone groups and local promised-window buckets."""
+
+    def __init__(self, tz: tzinfo, day: date) -> None:
+        self._tz, self._day = tz, day
+        self._zones: dict[str, _Group] = defaultdict(_Group)
+        self._windows: dict[str, _Group] = defaultdict(_Group)
+        self._order: dict[str, tuple[float, ...]] = {}
+        self._labels: dict[TimeWindow | None, str] = {}  # windows repeat: label each once
+
+    def zone(self, zone: str) -> _Group:
+        return self._zones[zone_key(zone)]
+
+    def window(self, promised: TimeWindow | None) -> _Group:
+        label = self._labels.get(promised)
+        if label is None:
+            label, order = window_key(promised, self._tz, self._day)
+            self._labels[promised], self._order[label] = label, order
+        return self._windows[label]
+
+    def by_zone(self) -> list[tuple[str, _Group]]:
+        """Zones by name, the group of rows without a zone last."""
+        return sorted(self._zones.items(), key=lambda item: (item[0] == NO_ZONE, item[0]))
+
+    def by_window(self) -> list[tuple[str, _Group]]:
+        """Windows in chronological order, orders without a promise last."""
+        return sorted(self._windows.items(), key=lambda item: self._order[item[0]])
 
 
 def _with_promise(eta: EtaSample, order: Delivery | None) -> EtaSample:
