@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,7 +92,7 @@ def rates(k: KpiSet) -> list[float | None]:
     ]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(days())
 def test_counts_add_up_and_rates_stay_between_zero_and_one(log: DayLog) -> None:
     card = score(log)
@@ -104,6 +105,12 @@ def test_counts_add_up_and_rates_stay_between_zero_and_one(log: DayLog) -> None:
     assert card.overall.counts.orders == len(log.deliveries)
     assert sum(z.counts.orders for z in card.by_zone) == len(log.deliveries)
     assert sum(w.counts.orders for w in card.by_window) == len(log.deliveries)
+    # Vehicle days are shared out, never created or lost: zones add up to the vehicles that
+    # attempted an order.
+    serving = {d.vehicle_ref for d in log.deliveries if d.vehicle_ref and d.attempts >= 1}
+    served_km = sum(v.km for v in log.vehicles if v.vehicle_ref in serving)
+    assert sum(z.fleet.km for z in card.by_zone) == pytest.approx(served_km)
+    assert sum(w.fleet.km for w in card.by_window) == pytest.approx(served_km)
     assert sum(card.eta_errors.counts) + card.eta_errors.below + card.eta_errors.above == len(
         log.etas
     )
