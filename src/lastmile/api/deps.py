@@ -9,10 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy import Connection
 
 from lastmile.api.auth import Action, Principal, Role, allowed, secret_matches, split_key
 from lastmile.api.services import Services
 from lastmile.domain.errors import InvalidInput
+from lastmile.store.api_repositories import After, AuditedUnitOfWork
 
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="lm_<id>_<secret>")
 
@@ -61,6 +63,17 @@ def require(resource: str, action: Action) -> Callable[[Principal], Principal]:
     return check
 
 
-def audit(svc: Services, who: Principal, action: str, target: str, before: Any, after: Any) -> None:
-    """One audit row per write: who, what, when, before and after (JSON-ready values)."""
-    svc.api_store.audit(who.actor, action, target, before, after, datetime.now(UTC))
+def audit(
+    uow: AuditedUnitOfWork, who: Principal, action: str, target: str, before: Any, after: After
+) -> None:
+    """Queue one audit entry (who, what, before, after) on ``uow``: it is written by the
+    commit of the change it describes, in the same transaction, and never without it."""
+    uow.audit(who.actor, action, target, before, after)
+
+
+def audit_now(
+    svc: Services, conn: Connection, who: Principal, action: str, target: str, before: Any,
+    after: Any,
+) -> None:  # fmt: skip
+    """The audit entry of a write to the API's own tables, on that write's connection."""
+    svc.api_store.audit(who.actor, action, target, before, after, datetime.now(UTC), conn=conn)

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
+
 from lastmile.api.ratelimit import RateLimiter
-from lastmile.dispatch.ports import UnitOfWork
-from lastmile.store.api_repositories import SqlApiStore
+from lastmile.store.api_repositories import AuditedUnitOfWork, SqlApiStore
 from lastmile.store.webhook_repositories import SqlWebhookStore
 
 
@@ -25,10 +26,20 @@ class ApiSettings:
     plan_workers: int = 1
 
 
+class AuditedUnits:
+    """Hands out units of work over one engine whose commits carry their audit entries."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __call__(self) -> AuditedUnitOfWork:
+        return AuditedUnitOfWork(self.engine)
+
+
 @dataclass
 class Services:
     settings: ApiSettings
-    uow: Callable[[], UnitOfWork]
+    uow: AuditedUnits
     limiter: RateLimiter
     api_store: SqlApiStore
     webhooks: SqlWebhookStore
@@ -43,7 +54,7 @@ def build_services(settings: ApiSettings) -> Services:
     factory = uow_factory(settings.database_url)
     services = Services(
         settings=settings,
-        uow=factory,
+        uow=AuditedUnits(factory.engine),
         limiter=RateLimiter(settings.rate_per_s, settings.burst),
         api_store=SqlApiStore(factory.engine),
         webhooks=SqlWebhookStore(factory.engine),

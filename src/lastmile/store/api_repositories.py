@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from lastmile.domain.errors import Conflict, NotFound
 from lastmile.store import api_tables as a
+from lastmile.store.tracking_journal import SqlTrackingUnitOfWork
 
 #: How long a POST's answer is replayed for its Idempotency-Key (docs/api.md).
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -35,16 +38,86 @@ class StoredResponse:
     body: str
 
 
+def audit_row(
+    actor: str, action: str, target: str, before: Any, after: Any, at: datetime
+) -> dict[str, Any]:
+    return {
+        "actor": actor[:64], "action": action[:64], "target": target[:256],
+        "before": before, "after": after, "at": at,
+    }  # fmt: skip
+
+
+#: ``after`` of an audit entry, or a function of the unit of work that reads it just before
+#: the commit (an upsert's stored form is known only once the write is flushed).
+After = Any | Callable[["AuditedUnitOfWork"], Any]
+#: Both sides of an audit entry read just before the commit.
+Sides = Callable[["AuditedUnitOfWork"], tuple[Any, Any]]
+
+
+class AuditedUnitOfWork(SqlTrackingUnitOfWork):
+    """The SQL unit of work whose commit also writes the audit entries queued with ``audit``.
+
+    The entries go in the same transaction as the change: a write that fails or rolls back
+    leaves no audit row, and a write that commits always has one. An entry whose ``before`` and
+    ``after`` are equal (nothing changed) is not written.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self._audits: list[tuple[str, str, str, Sides]] = []
+
+    def audit(self, actor: str, action: str, target: str, before: Any, after: After) -> None:
+        def sides(uow: AuditedUnitOfWork) -> tuple[Any, Any]:
+            return before, after(uow) if callable(after) else after
+
+        self.audit_sides(actor, action, target, sides)
+
+    def audit_sides(self, actor: str, action: str, target: str, sides: Sides) -> None:
+        """Queue an entry whose before and after are both read at commit time."""
+        self._audits.append((actor, action, target, sides))
+
+    def _commit_transaction(self) -> None:
+        queued, self._audits = self._audits, []
+        now = datetime.now(UTC)
+        rows = []
+        for actor, action, target, sides in queued:
+            before, after = sides(self)
+            if before != after:
+                rows.append(audit_row(actor, action, target, before, after, now))
+        if rows:
+            self.connection.execute(sa.insert(a.audit_log), rows)
+        super()._commit_transaction()
+
+    def _rollback_transaction(self) -> None:
+        self._audits = []
+        super()._rollback_transaction()
+
+
 class SqlApiStore:
-    """Every table the API owns; each call is its own short transaction."""
+    """Every table the API owns; each call is its own short transaction unless given one
+    (``conn``) from :meth:`begin`, so a write and its audit entry commit together."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    # api keys
-    def add_key(self, key: StoredKey) -> None:
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """One transaction: committed at the end of the block, rolled back on an error."""
         with self._engine.begin() as conn:
-            conn.execute(sa.insert(a.api_keys), [vars(key)])
+            yield conn
+
+    @contextmanager
+    def _within(self, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self._engine.begin() as own:
+                yield own
+
+    # api keys
+    def add_key(self, key: StoredKey, conn: sa.Connection | None = None) -> None:
+        with self._within(conn) as c:
+            c.execute(sa.insert(a.api_keys), [vars(key)])
 
     def get_key(self, key_id: str) -> StoredKey | None:
         c = a.api_keys.c
@@ -59,11 +132,11 @@ class SqlApiStore:
             rows = conn.execute(stmt.order_by(a.api_keys.c.id)).mappings()
             return [StoredKey(**r) for r in rows]
 
-    def revoke_key(self, key_id: str, at: datetime) -> None:
+    def revoke_key(self, key_id: str, at: datetime, conn: sa.Connection | None = None) -> None:
         c = a.api_keys.c
         stmt = sa.update(a.api_keys).where(c.key_id == key_id, c.revoked_at.is_(None))
-        with self._engine.begin() as conn:
-            if conn.execute(stmt.values(revoked_at=at)).rowcount != 1:
+        with self._within(conn) as tx:
+            if tx.execute(stmt.values(revoked_at=at)).rowcount != 1:
                 raise NotFound("active api key", key_id)
 
     # idempotency
@@ -99,14 +172,12 @@ class SqlApiStore:
 
     # audit
     def audit(
-        self, actor: str, action: str, target: str, before: Any, after: Any, at: datetime
-    ) -> None:
-        row = {
-            "actor": actor, "action": action, "target": target[:256],
-            "before": before, "after": after, "at": at,
-        }  # fmt: skip
-        with self._engine.begin() as conn:
-            conn.execute(sa.insert(a.audit_log), [row])
+        self, actor: str, action: str, target: str, before: Any, after: Any, at: datetime,
+        conn: sa.Connection | None = None,
+    ) -> None:  # fmt: skip
+        with self._within(conn) as tx:
+            row = audit_row(actor, action, target, before, after, at)
+            tx.execute(sa.insert(a.audit_log), [row])
 
     def audit_entries(self, limit: int, before_id: int | None = None) -> list[dict[str, Any]]:
         c = a.audit_log.c
@@ -117,13 +188,16 @@ class SqlApiStore:
             return [dict(r) for r in conn.execute(stmt).mappings()]
 
     # tracking tokens
-    def add_token(self, token_hash: str, order_ref: str, expires_at: datetime) -> None:
+    def add_token(
+        self, token_hash: str, order_ref: str, expires_at: datetime,
+        conn: sa.Connection | None = None,
+    ) -> None:  # fmt: skip
         row = {
             "token_hash": token_hash, "order_ref": order_ref,
             "expires_at": expires_at, "created_at": datetime.now(UTC),
         }  # fmt: skip
-        with self._engine.begin() as conn:
-            conn.execute(sa.insert(a.tracking_tokens), [row])
+        with self._within(conn) as tx:
+            tx.execute(sa.insert(a.tracking_tokens), [row])
 
     def token_order(self, token_hash: str, now: datetime) -> str | None:
         c = a.tracking_tokens.c
@@ -132,9 +206,9 @@ class SqlApiStore:
             return conn.execute(stmt).scalar()
 
     # plan jobs
-    def add_plan_job(self, row: dict[str, Any]) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(sa.insert(a.plan_jobs), [row])
+    def add_plan_job(self, row: dict[str, Any], conn: sa.Connection | None = None) -> None:
+        with self._within(conn) as tx:
+            tx.execute(sa.insert(a.plan_jobs), [row])
 
     def update_plan_job(self, ref: str, **values: Any) -> None:
         stmt = sa.update(a.plan_jobs).where(a.plan_jobs.c.ref == ref)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,15 @@ from lastmile.domain.errors import NotFound
 from lastmile.notify.ports import Attempt, Subscription, WebhookJob
 from lastmile.store import api_tables as a
 from lastmile.store.repositories import _insert
+
+
+@contextmanager
+def _within(engine: Engine, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+    if conn is not None:
+        yield conn
+    else:
+        with engine.begin() as own:
+            yield own
 
 
 def _subscription(row: Any) -> Subscription:
@@ -39,16 +49,19 @@ class SqlWebhookStore:
             row = conn.execute(stmt).first()
         return _subscription(row) if row else None
 
-    def add_subscription(self, subscription: Subscription, created_at: datetime) -> None:
+    def add_subscription(
+        self, subscription: Subscription, created_at: datetime, conn: sa.Connection | None = None
+    ) -> None:
+        """Store a subscription, in ``conn``'s transaction when given (with its audit entry)."""
         values = {**dataclasses.asdict(subscription), "created_at": created_at}
         values["event_types"] = list(subscription.event_types)
-        with self._engine.begin() as conn:
-            conn.execute(sa.insert(a.webhook_subscriptions), [values])
+        with _within(self._engine, conn) as tx:
+            tx.execute(sa.insert(a.webhook_subscriptions), [values])
 
-    def remove_subscription(self, ref: str) -> None:
+    def remove_subscription(self, ref: str, conn: sa.Connection | None = None) -> None:
         table = a.webhook_subscriptions
-        with self._engine.begin() as conn:
-            if conn.execute(sa.delete(table).where(table.c.ref == ref)).rowcount != 1:
+        with _within(self._engine, conn) as tx:
+            if tx.execute(sa.delete(table).where(table.c.ref == ref)).rowcount != 1:
                 raise NotFound("webhook", ref)
 
     def enqueue(self, jobs: Sequence[WebhookJob]) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from lastmile.api.auth import Action, Principal, Role, generate_key
-from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.deps import ServicesDep, audit_now, require
 from lastmile.api.services import Services
 from lastmile.domain.errors import InvalidInput
 from lastmile.store.api_repositories import StoredKey
@@ -35,9 +35,12 @@ class KeyOut(BaseModel):
 
 
 def create_key(
-    svc: Services, role: Role, name: str, driver_ref: str | None
+    svc: Services, role: Role, name: str, driver_ref: str | None, by: Principal | None = None
 ) -> tuple[StoredKey, str]:
-    """Store a new key; returns the row and the plaintext, which is never stored."""
+    """Store a new key; returns the row and the plaintext, which is never stored.
+
+    Made through the API (``by``), the key and its audit entry are one transaction.
+    """
     if (role is Role.DRIVER) != (driver_ref is not None):
         raise InvalidInput(
             "a driver key needs driver_ref; other roles take none", field="driver_ref"
@@ -50,7 +53,11 @@ def create_key(
     row = StoredKey(
         new.key_id, new.secret_hash, role.value, name, driver_ref, datetime.now(UTC), None
     )
-    svc.api_store.add_key(row)
+    with svc.api_store.begin() as conn:
+        svc.api_store.add_key(row, conn=conn)
+        if by is not None:
+            shown = {"role": row.role, "name": name, "driver_ref": driver_ref}
+            audit_now(svc, conn, by, "api_key.create", f"api-keys/{row.key_id}", None, shown)
     return row, new.plaintext
 
 
@@ -63,8 +70,7 @@ def _out(row: StoredKey, key: str | None = None) -> KeyOut:
 
 @router.post("/v1/api-keys", status_code=201, summary="Create a key", operation_id="create_api_key")
 def create_api_key(body: KeyCreate, svc: ServicesDep, who: Annotated[Principal, ADMIN]) -> KeyOut:
-    row, plaintext = create_key(svc, body.role, body.name, body.driver_ref)
-    audit(svc, who, "api_key.create", f"api-keys/{row.key_id}", None, {"role": row.role})
+    row, plaintext = create_key(svc, body.role, body.name, body.driver_ref, by=who)
     return _out(row, plaintext)
 
 
@@ -77,8 +83,11 @@ def list_api_keys(svc: ServicesDep, _: Annotated[Principal, ADMIN]) -> list[KeyO
     "/v1/api-keys/{key_id}", status_code=204, summary="Revoke a key", operation_id="revoke_api_key"
 )
 def revoke_api_key(key_id: str, svc: ServicesDep, who: Annotated[Principal, ADMIN]) -> Response:
-    svc.api_store.revoke_key(key_id, datetime.now(UTC))
-    audit(svc, who, "api_key.revoke", f"api-keys/{key_id}", {"key_id": key_id}, None)
+    now = datetime.now(UTC)
+    with svc.api_store.begin() as conn:
+        svc.api_store.revoke_key(key_id, now, conn=conn)
+        before, after = {"revoked_at": None}, {"revoked_at": now.isoformat()}
+        audit_now(svc, conn, who, "api_key.revoke", f"api-keys/{key_id}", before, after)
     return Response(status_code=204)
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal, hash_secret
-from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.deps import ServicesDep, audit, audit_now, require
 from lastmile.api.records import (
     MAX_BATCH,
     body_model,
@@ -25,6 +25,7 @@ from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import LifecycleState, Order
 from lastmile.domain.errors import InvalidInput, NotFound
 from lastmile.exchange import Context, Kind
+from lastmile.store.api_repositories import AuditedUnitOfWork
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 READ = Depends(require("orders", Action.READ))
@@ -104,16 +105,27 @@ def upsert_order(
     with svc.uow() as uow:
         old = uow.orders.get(row["ref"])
         before = order_view(old, context_of(uow)) if old else None
-    report = upsert_rows(svc.uow(), Kind.ORDERS, [row], all_or_nothing=True)
+
+    def stored(uow: AuditedUnitOfWork) -> dict[str, Any]:
+        return order_view(_get(uow, row["ref"]), context_of(uow))
+
+    work = svc.uow()
+    audit(work, who, "order.upsert", f"orders/{row['ref']}", before, stored)
+    report = upsert_rows(work, Kind.ORDERS, [row], all_or_nothing=True)
     if report.rejections:
         raise first_error(report)
     with svc.uow() as uow:
-        after = order_view(_get(uow, row["ref"]), context_of(uow))
+        after = stored(uow)
     if not report.inserted:
         response.status_code = 200
-    if before != after:
-        audit(svc, who, "order.upsert", f"orders/{row['ref']}", before, after)
     return after
+
+
+def _views(uow: UnitOfWork, refs: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored orders among ``refs`` as the API shows them (absent ones are left out)."""
+    context = context_of(uow)
+    found = (uow.orders.get(ref) for ref in refs)
+    return {o.ref: order_view(o, context) for o in found if o is not None}
 
 
 class OrderBatch(BaseModel):
@@ -133,14 +145,22 @@ def batch_orders(
 ) -> BatchResult:
     """Valid orders are stored; each invalid one is reported with its index, field and reason."""
     rows = [row_of(o) for o in body.orders]
-    report = upsert_rows(svc.uow(), Kind.ORDERS, rows, all_or_nothing=False)
+    refs = sorted({str(r["ref"]) for r in rows})
+    with svc.uow() as uow:
+        before = _views(uow, refs)
+
+    def sides(uow: AuditedUnitOfWork) -> tuple[Any, Any]:
+        after = _views(uow, refs)
+        changed = [ref for ref in refs if after.get(ref) != before.get(ref)]
+        return {r: before.get(r) for r in changed}, {r: after.get(r) for r in changed}
+
+    work = svc.uow()
+    work.audit_sides(who.actor, "order.batch", "orders", sides)
+    report = upsert_rows(work, Kind.ORDERS, rows, all_or_nothing=False)
     rejections = [
         {"index": r.row - 1, "ref": r.ref, "field": r.field, "reason": r.reason}
         for r in report.rejections
     ]
-    if report.inserted or report.updated:
-        changed = {"inserted": report.inserted, "updated": report.updated}
-        audit(svc, who, "order.batch", "orders", None, changed)
     return BatchResult(
         inserted=report.inserted,
         updated=report.updated,
@@ -165,8 +185,8 @@ def cancel_order(
         uow.orders.add(order)
         uow.publish(order.pull_events())
         after = order_view(order, context)
+        audit(uow, who, "order.cancel", f"orders/{ref}", before, after)
         uow.commit()
-    audit(svc, who, "order.cancel", f"orders/{ref}", before, after)
     return after
 
 
@@ -197,6 +217,8 @@ def create_tracking_token(
         _get(uow, ref)
     token = secrets.token_urlsafe(24)
     expires = datetime.now(UTC) + timedelta(hours=body.ttl_hours)
-    svc.api_store.add_token(hash_secret(token), ref, expires)
-    audit(svc, who, "tracking_token.create", f"orders/{ref}", None, {"expires_at": str(expires)})
+    with svc.api_store.begin() as conn:
+        svc.api_store.add_token(hash_secret(token), ref, expires, conn=conn)
+        shown = {"expires_at": expires.isoformat()}
+        audit_now(svc, conn, who, "tracking_token.create", f"orders/{ref}", None, shown)
     return TokenOut(token=token, order_ref=ref, expires_at=expires, url=f"/v1/track/{token}")

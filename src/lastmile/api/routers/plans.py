@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal
-from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.deps import ServicesDep, audit_now, require
 from lastmile.api.planner import run_job
 from lastmile.api.views import plan_view
 from lastmile.domain.errors import NotFound
@@ -59,9 +59,11 @@ def create_plan(
         "time_limit_s": body.time_limit_s, "status": "queued", "plan_ref": None, "error": None,
         "created_at": now, "updated_at": now,
     }  # fmt: skip
-    svc.api_store.add_plan_job(row)
+    with svc.api_store.begin() as conn:
+        svc.api_store.add_plan_job(row, conn=conn)
+        shown = {"hub_ref": body.hub_ref, "date": day, "time_limit_s": body.time_limit_s}
+        audit_now(svc, conn, who, "plan.create", f"plan-jobs/{ref}", None, shown)
     svc.jobs.submit(run_job, svc, ref, body.hub_ref, day, body.time_limit_s)
-    audit(svc, who, "plan.create", f"plan-jobs/{ref}", None, {"hub_ref": body.hub_ref, "date": day})
     response.headers["Location"] = f"/v1/plans/jobs/{ref}"
     return _job(row)
 

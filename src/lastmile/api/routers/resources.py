@@ -14,6 +14,7 @@ from lastmile.api.deps import ServicesDep, audit, require
 from lastmile.api.records import body_model, context_of, first_error, row_of, upsert_rows, write_row
 from lastmile.domain.errors import NotFound
 from lastmile.exchange import Kind
+from lastmile.store.api_repositories import AuditedUnitOfWork
 
 #: Kinds served by this generic router (orders have their own, with more filters).
 KINDS = (Kind.HUBS, Kind.ZONES, Kind.VEHICLES, Kind.DRIVERS, Kind.SHIFTS)
@@ -74,15 +75,19 @@ def _add_upsert(router: APIRouter, kind: Kind) -> None:
         with svc.uow() as uow:
             old = getattr(uow, name).get(row["ref"])
             before = write_row(kind, old, context_of(uow)) if old is not None else None
-        report = upsert_rows(svc.uow(), kind, [row], all_or_nothing=True)
+
+        def stored(uow: AuditedUnitOfWork) -> dict[str, Any]:
+            return write_row(kind, getattr(uow, name).get(row["ref"]), context_of(uow))
+
+        work = svc.uow()
+        audit(work, who, f"{noun}.upsert", f"{name}/{row['ref']}", before, stored)
+        report = upsert_rows(work, kind, [row], all_or_nothing=True)
         if report.rejections:
             raise first_error(report)
         with svc.uow() as uow:
-            after = write_row(kind, getattr(uow, name).get(row["ref"]), context_of(uow))
+            after = stored(uow)
         if not report.inserted:
             response.status_code = 200
-        if before != after:
-            audit(svc, who, f"{noun}.upsert", f"{name}/{row['ref']}", before, after)
         return after
 
 

@@ -21,6 +21,7 @@ from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import LifecycleState
 from lastmile.domain.errors import Conflict, InvalidInput, NotFound
 from lastmile.domain.plan import Plan, Route
+from lastmile.store.api_repositories import AuditedUnitOfWork
 
 router = APIRouter(tags=["routes"])
 READ = Depends(require("routes", Action.READ))
@@ -116,11 +117,22 @@ def list_stops(
     ]
 
 
-def _save(uow: UnitOfWork, plan: Plan, response: Response, route: Route) -> dict[str, Any]:
+def _save(
+    uow: AuditedUnitOfWork, plan: Plan, response: Response, route: Route, entry: _Entry
+) -> dict[str, Any]:
+    """Store the plan with the audit entry of the change in one transaction."""
     uow.plans.add(plan)
+    uow.flush()
+    after = route_view(plan, route)
+    who, action, before = entry
+    audit(uow, who, action, f"routes/{route.ref}", before, after)
     uow.commit()
     response.headers["ETag"] = etag(route)
-    return route_view(plan, route)
+    return after
+
+
+#: Who made a route change, its name and the route before it.
+_Entry = tuple[Principal, str, Any]
 
 
 class AssignBody(BaseModel):
@@ -139,9 +151,7 @@ def assign_route(
             raise InvalidInput(f"no driver {body.driver_ref!r}", field="driver_ref")
         before = route_view(plan, route)
         route.driver_ref = body.driver_ref
-        after = _save(uow, plan, response, route)
-    audit(svc, who, "route.assign", f"routes/{ref}", before, after)
-    return after
+        return _save(uow, plan, response, route, (who, "route.assign", before))
 
 
 class ReorderBody(BaseModel):
@@ -161,9 +171,7 @@ def reorder_route(
             raise InvalidInput("must list exactly the route's current stops", field="stop_refs")
         before = route_view(plan, route)
         retime(uow, plan, route, body.stop_refs)
-        after = _save(uow, plan, response, route)
-    audit(svc, who, "route.reorder", f"routes/{ref}", before, after)
-    return after
+        return _save(uow, plan, response, route, (who, "route.reorder", before))
 
 
 class MoveBody(BaseModel):
@@ -193,10 +201,9 @@ def move_stop(
         dest.insert(len(dest) if body.position is None else body.position, body.stop_ref)
         retime(uow, plan, target, dest)
         retime(uow, plan, route, [s for s in source if s != body.stop_ref])
-        result = _save(uow, plan, response, route)
-        after = {"from": result, "to": route_view(plan, target)}
-    audit(svc, who, "route.move_stop", f"routes/{ref}", before, after)
-    return result
+        after = {"from": route_view(plan, route), "to": route_view(plan, target)}
+        audit(uow, who, "route.move_stop", f"routes/{target.ref}", before["to"], after["to"])
+        return _save(uow, plan, response, route, (who, "route.move_stop", before["from"]))
 
 
 @router.post("/v1/routes/{ref}/dispatch", summary="Dispatch a route", operation_id="dispatch_route")
@@ -218,6 +225,4 @@ def dispatch_route(
                     uow.orders.add(order)
                     uow.publish(order.pull_events())
         route.status = "dispatched"
-        after = _save(uow, plan, response, route)
-    audit(svc, who, "route.dispatch", f"routes/{ref}", before, after)
-    return after
+        return _save(uow, plan, response, route, (who, "route.dispatch", before))

@@ -98,7 +98,7 @@ def tracking(request: Request, svc: ServicesDep) -> Tracking:
         from lastmile.store.tracking_repositories import SqlTrackingStore
         from lastmile.tracking.carriers import CarrierMap
 
-        engine = svc.uow.engine  # type: ignore[attr-defined]
+        engine = svc.uow.engine
         store = SqlTrackingStore(engine)
 
         def uow() -> SqlTrackingUnitOfWork:

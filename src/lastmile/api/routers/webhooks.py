@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field, field_validator
 
 from lastmile.api.auth import Action, Principal
-from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.deps import ServicesDep, audit_now, require
 from lastmile.notify.ports import Subscription
 from lastmile.notify.webhooks import EVENT_TYPES
 
@@ -58,9 +58,10 @@ def create_webhook(
         uuid.uuid4().hex[:16], body.url, "whsec_" + secrets.token_urlsafe(24),
         tuple(body.event_types),
     )  # fmt: skip
-    svc.webhooks.add_subscription(sub, datetime.now(UTC))
     shown = {"url": sub.url, "event_types": list(sub.event_types)}
-    audit(svc, who, "webhook.create", f"webhooks/{sub.ref}", None, shown)
+    with svc.api_store.begin() as conn:
+        svc.webhooks.add_subscription(sub, datetime.now(UTC), conn=conn)
+        audit_now(svc, conn, who, "webhook.create", f"webhooks/{sub.ref}", None, shown)
     return WebhookOut(ref=sub.ref, active=True, secret=sub.secret, **shown)
 
 
@@ -74,8 +75,11 @@ def list_webhooks(svc: ServicesDep, _: Annotated[Principal, READ]) -> list[Webho
 
 @router.delete("/{ref}", status_code=204, summary="Unsubscribe", operation_id="delete_webhook")
 def delete_webhook(ref: str, svc: ServicesDep, who: Annotated[Principal, WRITE]) -> Response:
-    svc.webhooks.remove_subscription(ref)
-    audit(svc, who, "webhook.delete", f"webhooks/{ref}", {"ref": ref}, None)
+    old = svc.webhooks.get_subscription(ref)
+    before = {"url": old.url, "event_types": list(old.event_types)} if old else {"ref": ref}
+    with svc.api_store.begin() as conn:
+        svc.webhooks.remove_subscription(ref, conn=conn)
+        audit_now(svc, conn, who, "webhook.delete", f"webhooks/{ref}", before, None)
     return Response(status_code=204)
 
 
