@@ -2,6 +2,12 @@
 
     .venv/bin/python benchmarks/vrptw.py --time-limit 10            # all 56 instances
     .venv/bin/python benchmarks/vrptw.py --only R101,C201 --solvers lastmile,pyvrp
+    .venv/bin/python benchmarks/vrptw.py --families C,RC            # then, to finish:
+    .venv/bin/python benchmarks/vrptw.py --families R --resume      # one table of all
+
+Solvers run side by side per instance, so each instance sees all of them under the same load.
+Cores: lastmile uses two cooperating search processes; raw PyVRP runs once on one core (the
+baseline to beat at equal wall time); VROOM runs 2 threads; OR-Tools one.
 
 Distances follow the exact-method convention (arcs truncated to one decimal, scaled by 10 to
 integers) and gaps are measured against the distance-only best-known solutions of
@@ -78,7 +84,13 @@ def route_check(raw: Raw, routes: list[list[int]]) -> tuple[bool, int]:
     return bool(ok), total
 
 
+#: Seconds of the last lastmile run spent outside PyVRP's search (reading the file, domain
+#: objects, integer problem, encoding, decoding, re-timing and checking the plan).
+DOMAIN_S: list[float] = []
+
+
 def run_lastmile(path: Path, raw: Raw, limit: float, seed: int) -> list[list[int]]:
+    """The instance through the domain layer, wall time including reading the file."""
     from lastmile.planning.instances import read_instance
     from lastmile.planning.pyvrp_solver import PyVRPSolver
     from lastmile.planning.solver import SolveOptions
@@ -87,6 +99,7 @@ def run_lastmile(path: Path, raw: Raw, limit: float, seed: int) -> list[list[int
     problem = read_instance(path).problem()
     left = limit - (time.perf_counter() - began)
     result = PyVRPSolver().solve(problem, SolveOptions(time_limit_s=left, seed=seed, workers=2))
+    DOMAIN_S.append(time.perf_counter() - began - result.stats["search_s"])
     return [[int(v.ref) for v in r.visits] for r in result.routes if r.visits]
 
 
@@ -109,7 +122,8 @@ def run_pyvrp(path: Path, raw: Raw, limit: float, seed: int) -> list[list[int]]:
     vt = pyvrp.VehicleType(
         raw.n - 1, capacity=[raw.capacity], tw_early=int(raw.tw[0, 0]), tw_late=int(raw.tw[0, 1])
     )
-    data = pyvrp.ProblemData(locs, clients, [depot], [vt], [raw.dist], [raw.dist])
+    dist: Any = raw.dist
+    data = pyvrp.ProblemData(locs, clients, [depot], [vt], [dist], [dist])
     res = pyvrp.solve(data, MaxRuntime(limit), seed=seed, collect_stats=False)
     return [[a.idx + 1 for a in r.schedule() if a.is_client()] for r in res.best.routes()]
 
@@ -213,6 +227,8 @@ class Row:
     routes: int
     feasible: bool
     seconds: float
+    #: lastmile only: seconds outside the search (the domain layer's cost).
+    domain_s: float | None = None
 
 
 def bks_table() -> dict[str, float]:
@@ -220,35 +236,52 @@ def bks_table() -> dict[str, float]:
         return {r["instance"]: float(r["dist_only_distance_trunc1"]) for r in csv.DictReader(fh)}
 
 
-def run(names: list[str], solvers: list[str], limit: float, seed: int) -> list[Row]:
+def run(
+    names: list[str], solvers: list[str], limit: float, seed: int, done: list[Row], meta: Any
+) -> list[Row]:
+    """Every solver on every instance not in ``done``; the JSON is rewritten after each."""
     from rich.progress import Progress
 
     bks = bks_table()
-    rows: list[Row] = []
+    rows = list(done)
+    have = {(r.instance, r.solver) for r in done}
+    todo = [(n, s) for n in names for s in solvers if (n, s) not in have]
     with Progress() as progress:
-        task = progress.add_task("solving", total=len(names) * len(solvers))
+        task = progress.add_task("solving", total=len(todo))
         for name in names:
             path = SHARED / "solomon_100" / f"{name}.vrptw"
             raw = load_raw(path)
             for solver in solvers:
+                if (name, solver) not in todo:
+                    continue
+                DOMAIN_S.clear()
                 began = time.perf_counter()
                 routes = SOLVERS[solver](path, raw, limit, seed)
                 seconds = time.perf_counter() - began
                 ok, total = route_check(raw, routes)
                 distance = total / 10
-                rows.append(
-                    Row(
-                        name,
-                        solver,
-                        distance,
-                        100 * (distance / bks[name] - 1),
-                        len(routes),
-                        ok,
-                        seconds,
-                    )
-                )
+                gap = 100 * (distance / bks[name] - 1)
+                domain = DOMAIN_S[0] if DOMAIN_S else None
+                rows.append(Row(name, solver, distance, gap, len(routes), ok, seconds, domain))
                 progress.advance(task)
+            save(rows, meta)
     return rows
+
+
+def save(rows: list[Row], meta: dict[str, Any], summary: Any = None) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    body = {"meta": meta, "summary": summary, "rows": [asdict(r) for r in rows]}
+    RESULTS.write_text(json.dumps(body, indent=1))
+
+
+def previous(limit: float) -> tuple[list[Row], list[dict[str, Any]]]:
+    """Rows (and the run notes) of an earlier, interrupted run at the same time limit."""
+    if not RESULTS.exists():
+        return [], []
+    old = json.loads(RESULTS.read_text())
+    if old["meta"].get("time_limit_s") != limit:
+        raise SystemExit(f"{RESULTS} is from a {old['meta'].get('time_limit_s')} s run")
+    return [Row(**r) for r in old["rows"]], old["meta"].get("holds", [])
 
 
 def report(rows: list[Row], solvers: list[str], meta: dict[str, Any]) -> None:
@@ -259,29 +292,67 @@ def report(rows: list[Row], solvers: list[str], meta: dict[str, Any]) -> None:
     table.add_column("instance")
     for s in solvers:
         table.add_column(f"{s} gap %", justify="right")
+    if "pyvrp" in solvers:
+        for s in solvers:
+            if s != "pyvrp":
+                table.add_column(f"{s}/pyvrp", justify="right")
     by = {(r.instance, r.solver): r for r in rows}
-    for name in dict.fromkeys(r.instance for r in rows):
+    names = [
+        n for n in dict.fromkeys(r.instance for r in rows) if all((n, s) in by for s in solvers)
+    ]
+    for name in names:
         cells = []
         for s in solvers:
             r = by[(name, s)]
             cells.append(f"{r.gap_pct:.2f}" + ("" if r.feasible else " ✗"))
+        if "pyvrp" in solvers:
+            base = by[(name, "pyvrp")].distance
+            for s in solvers:
+                if s != "pyvrp":
+                    r = by[(name, s)]
+                    cells.append(f"{r.distance / base:.4f}" if r.feasible else "✗")
         table.add_row(name, *cells)
-    summary = {}
+    summary: dict[str, dict[str, Any]] = {}
     for s in solvers:
-        mine = [r for r in rows if r.solver == s]
+        mine = [by[(n, s)] for n in names]
+        good = [r for r in mine if r.feasible]
         summary[s] = {
-            "mean_gap_pct": statistics.fmean(r.gap_pct for r in mine if r.feasible),
+            "instances": len(mine),
+            "mean_gap_pct": statistics.fmean(r.gap_pct for r in good) if good else None,
             "infeasible": sum(not r.feasible for r in mine),
             "mean_seconds": statistics.fmean(r.seconds for r in mine),
         }
+        if "pyvrp" in solvers and s != "pyvrp":
+            pairs = [(r, by[(r.instance, "pyvrp")]) for r in good]
+            pairs = [(r, b) for r, b in pairs if b.feasible]
+            summary[s]["vs_pyvrp"] = {
+                "better": sum(r.distance < b.distance - 1e-9 for r, b in pairs),
+                "equal": sum(abs(r.distance - b.distance) <= 1e-9 for r, b in pairs),
+                "worse": sum(r.distance > b.distance + 1e-9 for r, b in pairs),
+                "mean_ratio": statistics.fmean(r.distance / b.distance for r, b in pairs),
+            }
+        domain = [r.domain_s for r in mine if r.domain_s is not None]
+        if domain:
+            summary[s]["mean_domain_s"] = statistics.fmean(domain)
+            summary[s]["domain_share_pct"] = 100 * sum(domain) / sum(r.seconds for r in mine)
     table.add_section()
-    table.add_row("mean", *(f"{summary[s]['mean_gap_pct']:.3f}" for s in solvers))
+    means = [summary[s]["mean_gap_pct"] for s in solvers]
+    table.add_row("mean", *(f"{m:.3f}" if m is not None else "-" for m in means))
     table.add_row("mean s", *(f"{summary[s]['mean_seconds']:.2f}" for s in solvers))
     Console().print(table)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps({"meta": meta, "summary": summary, "rows": [asdict(r) for r in rows]}, indent=1)
-    )
+    for s, v in summary.items():
+        if "vs_pyvrp" in v:
+            c = v["vs_pyvrp"]
+            Console().print(
+                f"{s} vs raw pyvrp: better {c['better']}, equal {c['equal']}, worse "
+                f"{c['worse']}, mean distance ratio {c['mean_ratio']:.4f}"
+            )
+        if "mean_domain_s" in v:
+            Console().print(
+                f"{s}: domain layer {v['mean_domain_s']:.3f} s per instance "
+                f"({v['domain_share_pct']:.2f} % of wall time)"
+            )
+    save(rows, meta, summary)
 
 
 def main() -> None:
@@ -290,23 +361,43 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", default="", help="comma-separated instance names")
     parser.add_argument("--solvers", default=",".join(SOLVERS))
+    parser.add_argument("--families", default="", help="comma-separated: C, R, RC")
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the rows of the last run's JSON, add the rest"
+    )
     args = parser.parse_args()
     if not SHARED.exists():
         raise SystemExit(f"{SHARED} is absent: the Solomon data lives beside the checkout")
     names = sorted(p.stem for p in (SHARED / "solomon_100").glob("*.vrptw"))
     if args.only:
+        unknown = set(args.only.split(",")) - set(names)
+        if unknown:
+            raise SystemExit(f"--only: no such instance {', '.join(sorted(unknown))}")
         names = [n for n in names if n in set(args.only.split(","))]
+    if args.families:
+        families = set(args.families.upper().split(","))
+        if families - {"C", "R", "RC"}:
+            raise SystemExit(f"--families: expected C, R or RC, got {args.families!r}")
+        names = [n for n in names if n.rstrip("0123456789") in families]
     solvers = args.solvers.split(",")
-    meta = {
-        "time_limit_s": args.time_limit,
-        "seed": args.seed,
-        "instances": len(names),
+    if set(solvers) - set(SOLVERS):
+        raise SystemExit(f"--solvers: expected some of {', '.join(SOLVERS)}")
+    done, holds = previous(args.time_limit) if args.resume else ([], [])
+    hold = {
+        "instances": names,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "load_average_at_start": os.getloadavg()[0],
-        "cpus": os.cpu_count(),
     }
-    rows = run(names, solvers, args.time_limit, args.seed)
-    meta["load_average_at_end"] = os.getloadavg()[0]
+    meta: dict[str, Any] = {
+        "time_limit_s": args.time_limit,
+        "seed": args.seed,
+        "solvers": solvers,
+        "cpus": os.cpu_count(),
+        "cores": {"lastmile": 2, "pyvrp": 1, "vroom": 2, "ortools": 1},
+        "holds": [*holds, hold],
+    }
+    rows = run(names, solvers, args.time_limit, args.seed, done, meta)
+    hold["load_average_at_end"] = os.getloadavg()[0]
     report(rows, solvers, meta)
 
 

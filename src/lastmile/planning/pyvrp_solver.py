@@ -11,22 +11,27 @@ Encoding (see docs/planning-api.md):
   vehicles cannot serve a stop sees prohibitive arcs into and out of it;
 * costs are in thousandths of a cent so per-metre and per-second rates stay integers;
 * vehicles that differ only by name share a vehicle type;
-* ``workers`` processes run different seeds in epochs: after each epoch every worker
-  restarts from the best solution any of them found, so both cores work on one search.
+* ``workers`` processes run PyVRP's search with different seeds and, every second, each
+  continues from the best solution any of them has found when that beats its own, so both
+  cores work on one search (see :func:`_ils`).
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
+import queue
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.queues import Queue
 
 import pyvrp
 import pyvrp.search
 from pyvrp.constants import MAX_SIZE
-from pyvrp.stop import MaxIterations, MaxRuntime
+from pyvrp.PenaltyManager import PenaltyManager
+from pyvrp.solve import SolveParams
 
 from lastmile.domain import StopKind
 from lastmile.planning.assemble import assemble
@@ -206,22 +211,68 @@ def _vehicle_types(
 # Set before forking workers so each inherits the (possibly large) data without pickling it.
 _SHARED: dict[str, pyvrp.ProblemData] = {}
 
+#: How often (seconds) a worker offers its best solution to the others and takes theirs.
+SHARE_EVERY_S = 1.0
 
-def _work(
-    seed: int, seconds: float, initial: pyvrp.Solution | None, iterations: int | None = None
+
+class _History:
+    """The late-acceptance history: PyVRP's ring buffer, typed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.items: list[pyvrp.Solution | None] = [None] * size
+        self.at = 0
+
+    def clear(self) -> None:
+        self.items = [None] * self.size
+        self.at = 0
+
+    def peek(self) -> pyvrp.Solution | None:
+        return self.items[self.at % self.size]
+
+    def append(self, solution: pyvrp.Solution) -> None:
+        self.items[self.at % self.size] = solution
+        self.at += 1
+
+    def skip(self) -> None:
+        self.at += 1
+
+
+@dataclass
+class _Mailbox:
+    """One worker's end of the exchange: its own inbox and the others'."""
+
+    inbox: Queue[tuple[float, pyvrp.Solution]]
+    others: list[Queue[tuple[float, pyvrp.Solution]]]
+    every_s: float
+
+
+def _cost(solution: pyvrp.Solution) -> float:
+    """The objective (route costs plus uncollected prizes); infinite when infeasible."""
+    evaluator = pyvrp.CostEvaluator([0] * len(solution.excess_load()), 0, 0)
+    return float(evaluator.cost(solution))
+
+
+def _ils(
+    data: pyvrp.ProblemData,
+    seed: int,
+    deadline: float,
+    initial: pyvrp.Solution | None,
+    mailbox: _Mailbox | None,
+    tick: Callable[[], None] | None = None,
+    iterations: int | None = None,
 ) -> pyvrp.Solution:
-    """One worker's search, as :func:`pyvrp.solve` but within ``seconds`` of wall time.
+    """PyVRP's iterated local search (``pyvrp.solve`` with default parameters, step for step)
+    until ``deadline`` (``time.monotonic``), plus an exchange between parallel workers.
 
     PyVRP's own ``solve`` starts its clock after the first exhaustive local search, which
-    takes seconds on a 1,000-stop day; here that search counts against the budget.
-    An inherited start (a previous epoch's best) is used as is.
+    takes seconds on a 1,000-stop day; here that search counts against the deadline. Every
+    ``SHARE_EVERY_S`` a worker posts its best solution if it improved, and continues from a
+    peer's best when that is better than its own: both cores then work on the most
+    promising solution, each with its own random stream, instead of two blind restarts.
+    With ``iterations`` the search stops after that many iterations instead, without
+    exchange, so the same problem and seed give the same solution on any machine.
     """
-    from pyvrp.IteratedLocalSearch import IteratedLocalSearch
-    from pyvrp.PenaltyManager import PenaltyManager
-    from pyvrp.solve import SolveParams
-
-    data = _SHARED["data"]
-    began = time.perf_counter()
     params = SolveParams()
     rng = pyvrp.RandomNumberGenerator(seed=seed)
     neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
@@ -234,37 +285,97 @@ def _work(
     if initial is None:
         random = pyvrp.Solution.make_random(data, rng)
         initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
-    left = max(0.01, seconds - (time.perf_counter() - began))
-    algo = IteratedLocalSearch(data, pm, ls, initial, params.ils)
-    stop = MaxRuntime(left) if iterations is None else MaxIterations(iterations)
-    return algo.run(stop, collect_stats=False).best
+    ils = params.ils
+    history = _History(ils.history_length)
+    start = initial
+    best = current = initial
+    best_cost = _cost(best)
+    stale = 0
+    posted = math.inf
+    next_share = time.monotonic() + (mailbox.every_s if mailbox else math.inf)
+    done = 0
+    while (now := time.monotonic()) < deadline if iterations is None else done < iterations:
+        done += 1
+        if stale == ils.num_iters_no_improvement:
+            history.clear()
+            current, stale = best, 0
+        evaluator = pm.cost_evaluator()
+        candidate = ls(current, evaluator, exhaustive=False)
+        pm.register(candidate)
+        stale += 1
+        if evaluator.cost(candidate) < best_cost:
+            best, stale = candidate, 0
+            if ils.exhaustive_on_best:
+                candidate = ls(candidate, evaluator, exhaustive=True)
+                if candidate.is_feasible():
+                    best = candidate
+            best_cost = _cost(best)
+        candidate_cost = evaluator.penalised_cost(candidate)
+        current_cost = evaluator.penalised_cost(current)
+        late = history.peek()
+        late_cost = evaluator.penalised_cost(start if late is None else late)
+        if candidate_cost < late_cost or candidate_cost < current_cost:  # late acceptance
+            current, current_cost = candidate, candidate_cost
+        if current_cost < late_cost or late is None:
+            history.append(current)
+        else:
+            history.skip()
+        if mailbox is not None and now >= next_share:
+            next_share = now + mailbox.every_s
+            if best_cost < posted:
+                for box in mailbox.others:
+                    box.put((best_cost, best))
+                posted = best_cost
+            offer = _best_offer(mailbox.inbox)
+            if offer is not None and offer[0] < best_cost:
+                best_cost, best = offer
+                current, stale, posted = best, 0, best_cost
+        if tick is not None:
+            tick()
+    return best
+
+
+def _best_offer(inbox: Queue[tuple[float, pyvrp.Solution]]) -> tuple[float, pyvrp.Solution] | None:
+    offer = None
+    while True:
+        try:
+            got = inbox.get_nowait()
+        except queue.Empty:
+            return offer
+        if offer is None or got[0] < offer[0]:
+            offer = got
+
+
+def _child(
+    index: int,
+    seed: int,
+    deadline: float,
+    initial: pyvrp.Solution | None,
+    boxes: list[Queue[tuple[float, pyvrp.Solution]]],
+    every_s: float,
+    out: Connection,
+    iterations: int | None,
+) -> None:
+    """A forked worker: search, then send back the best solution (or the error)."""
+    mailbox = None
+    if iterations is None:
+        others = [b for k, b in enumerate(boxes) if k != index]
+        mailbox = _Mailbox(boxes[index], others, every_s)
+    try:
+        out.send(_ils(_SHARED["data"], seed, deadline, initial, mailbox, None, iterations))
+    except Exception as exc:  # reported to the parent, which keeps the other workers' best
+        out.send(exc)
+    finally:
+        out.close()
+        for box in boxes:
+            box.cancel_join_thread()
 
 
 def _score(solution: pyvrp.Solution) -> tuple[int, float]:
     """Feasible first, then the objective (route costs plus prizes left uncollected)."""
     if not solution.is_feasible():
         return 1, float(solution.distance())
-    evaluator = pyvrp.CostEvaluator([0] * len(solution.excess_load()), 0, 0)
-    return 0, float(evaluator.cost(solution))
-
-
-def _epochs(seconds: float, workers: int) -> int:
-    """Independent seeds for short runs (the best of two is never worse than seed alone);
-    long runs share the best solution between workers once half-way."""
-    if workers < 2 or seconds < 30:
-        return 1
-    return 2
-
-
-def _wait(
-    futures: Sequence[Future[pyvrp.Solution]], options: SolveOptions, t0: float, seconds: float
-) -> None:
-    """Block until the workers finish, telling the progress callback how far along we are."""
-    while not all(f.done() for f in futures):
-        wait(futures, timeout=0.25)
-        if options.progress is not None and seconds > 0:
-            done = min(0.99, (time.perf_counter() - t0) / seconds)
-            options.progress(done, "searching")
+    return 0, _cost(solution)
 
 
 def search(
@@ -273,32 +384,52 @@ def search(
     seconds: float,
     initial: pyvrp.Solution | None = None,
 ) -> pyvrp.Solution:
-    """Parallel seeds in epochs; returns the best PyVRP solution found."""
-    _SHARED["data"] = encoded.data
+    """``options.workers`` cooperating searches (seeds ``seed, seed+1, ...``) for ``seconds``.
+
+    Worker 0 runs in this process (and drives the progress callback); the others are forked
+    so they inherit the data without pickling it and exchange best solutions through queues.
+    """
     workers = max(1, options.workers)
-    rounds = 1 if options.max_iterations is not None else _epochs(seconds, workers)
-    deadline = time.perf_counter() + seconds
-    best = initial
-    found: list[pyvrp.Solution] = []
-    for r in range(rounds):
-        left = deadline - time.perf_counter()
-        budget = left / (rounds - r)
-        seeds = [options.seed + r * workers + w for w in range(workers)]
-        if workers == 1:
-            found = [_work(seeds[0], budget, best, options.max_iterations)]
-        else:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [
-                    pool.submit(_work, s, budget - 0.05, best, options.max_iterations)
-                    for s in seeds
-                ]
-                _wait(futures, options, deadline - seconds, seconds)
-                found = [f.result() for f in futures]
-        best = min(found, key=_score)
-        if options.progress is not None:
-            options.progress((r + 1) / rounds, f"search epoch {r + 1}/{rounds}")
-    _SHARED.clear()
+    began = time.monotonic()
+    deadline = began + max(0.0, seconds)
+    last = [began]
+
+    def tick() -> None:
+        now = time.monotonic()
+        if options.progress is not None and now - last[0] >= 0.25 and seconds > 0:
+            last[0] = now
+            options.progress(min(0.99, (now - began) / seconds), "searching")
+
+    iterations = options.max_iterations
+    if workers == 1:
+        return _ils(encoded.data, options.seed, deadline, initial, None, tick, iterations)
+    ctx = multiprocessing.get_context("fork")
+    boxes: list[Queue[tuple[float, pyvrp.Solution]]] = [ctx.Queue() for _ in range(workers)]
+    _SHARED["data"] = encoded.data
+    children = []
+    try:
+        for w in range(1, workers):
+            receive, send = ctx.Pipe(duplex=False)
+            args = (w, options.seed + w, deadline, initial, boxes, SHARE_EVERY_S, send, iterations)
+            process = ctx.Process(target=_child, args=args, daemon=True)
+            process.start()
+            send.close()
+            children.append((process, receive))
+        mailbox = _Mailbox(boxes[0], boxes[1:], SHARE_EVERY_S) if iterations is None else None
+        found = [_ils(encoded.data, options.seed, deadline, initial, mailbox, tick, iterations)]
+        for process, receive in children:
+            if receive.poll(None if iterations is not None else max(5.0, 0.1 * seconds)):
+                got = receive.recv()
+                if isinstance(got, pyvrp.Solution):
+                    found.append(got)
+            process.join(timeout=1.0)
+            if process.is_alive():
+                process.kill()
+    finally:
+        _SHARED.clear()
+        for box in boxes:
+            box.cancel_join_thread()
+            box.close()
     return min(found, key=_score)
 
 
