@@ -34,19 +34,30 @@ def _percent(value: float | None) -> float:
 
 
 def on_time_by_window(card: Scorecard, out_dir: Path) -> str:
-    """On-time share per promised-window bucket (buckets without a promise are left out)."""
+    """On-time share per promised-window bucket, each bar labelled with its fraction (buckets
+    without a promise are left out)."""
     groups = [w for w in card.by_window if w.on_time.value is not None]
-    fig = Figure(figsize=(8, 4))
+    fig = Figure(figsize=(max(8.0, 0.4 * len(groups) + 2), 4))
     ax = fig.subplots()
     if groups:
-        ax.bar([w.group for w in groups], [_percent(w.on_time.value) for w in groups], color=ACCENT)
-        ax.set_ylim(0, 100)
+        bars = ax.bar(
+            [w.group for w in groups], [_percent(w.on_time.value) for w in groups], color=ACCENT
+        )
+        ax.bar_label(
+            bars, [f"{w.on_time.numerator}/{w.on_time.denominator}" for w in groups], fontsize=7
+        )
+        ax.set_ylim(0, 110)
         ax.set_ylabel("on time (%)")
-        ax.tick_params(axis="x", labelrotation=45)
+        _slant(ax)
     else:
         _no_data(ax, "promised windows")
     ax.set_title("On time in the promised window, by window (local time)")
     return _save(fig, out_dir, "on_time_by_window.png")
+
+
+def _slant(ax: Any) -> None:
+    for label in ax.get_xticklabels():
+        label.set(rotation=45, ha="right", rotation_mode="anchor")
 
 
 def zone_rates(card: Scorecard, out_dir: Path) -> str:
@@ -70,10 +81,11 @@ def zone_rates(card: Scorecard, out_dir: Path) -> str:
             label="on time",
             color=GOOD,
         )
-        ax.set_xticks(list(xs), [z.group for z in groups], rotation=45)
-        ax.set_ylim(0, 100)
+        ax.set_xticks(list(xs), [z.group for z in groups])
+        _slant(ax)
+        ax.set_ylim(0, 120)  # room above 100% for the legend
         ax.set_ylabel("%")
-        ax.legend()
+        ax.legend(loc="upper center", ncols=2)
     else:
         _no_data(ax, "orders")
     ax.set_title("First-attempt success and on time, by zone")
@@ -89,7 +101,7 @@ def dwell_by_zone(card: Scorecard, out_dir: Path) -> str:
         stats = [_box(z) for z in groups]
         ax.bxp(stats, showfliers=False)
         ax.set_ylabel("dwell (min)")
-        ax.tick_params(axis="x", labelrotation=45)
+        _slant(ax)
     else:
         _no_data(ax, "dwell times")
     ax.set_title("Dwell at the stop by zone (whiskers P10–P90)")
