@@ -506,7 +506,8 @@ class PyVRPSolver:
         fallback = warm_start(encoded, _keep(plans, set(servable)))
         if len(servable) > CONSTRUCT_ABOVE or options.initial:
             initial = fallback
-        reserve = 0.02 + 0.00005 * len(servable)  # re-timing and assembly after the search
+        # The last iteration, collecting the workers' answers, re-timing and assembly.
+        reserve = 0.06 + 0.00005 * len(servable)
         seconds = options.time_limit_s - (time.perf_counter() - began) - reserve
         best = min(search(encoded, options, seconds, initial), fallback, key=_score)
         plans, starts = decode(encoded, best)
