@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, tzinfo
+from dataclasses import dataclass, field
+from datetime import date, tzinfo
 
 import numpy as np
 
@@ -35,16 +35,14 @@ from lastmile.analytics.daylog import (
     DayLog,
     DayOutcome,
     Delivery,
-    EtaSample,
     ExceptionRaised,
     VehicleDay,
 )
+from lastmile.analytics.eta import EtaFact, accuracy, histogram, judge
 from lastmile.analytics.model import (
     Counts,
     DwellStats,
-    EtaAccuracy,
     Fleet,
-    Histogram,
     KpiSet,
     Rate,
     Scorecard,
@@ -54,13 +52,12 @@ from lastmile.analytics.validate import validate
 from lastmile.domain.values import TimeWindow
 
 OVERALL = "overall"
-ETA_EDGES_MIN = [float(x) for x in range(-60, 61, 5)]
 
 
 @dataclass
 class _Group:
     deliveries: list[Delivery] = field(default_factory=list)
-    etas: list[EtaSample] = field(default_factory=list)
+    etas: list[EtaFact] = field(default_factory=list)
     exceptions: list[ExceptionRaised] = field(default_factory=list)
 
 
@@ -71,15 +68,19 @@ def score(log: DayLog) -> Scorecard:
     """
     validate(log)
     orders = {d.order_ref: d for d in log.deliveries}
-    etas = [_with_promise(e, orders.get(e.order_ref)) for e in log.etas]
+    etas: list[EtaFact] = []
     groups = _Groups(zone_info(log.timezone), log.day)
     for d in log.deliveries:
         groups.zone(d.zone).deliveries.append(d)
         groups.window(d.promised).deliveries.append(d)
-    for eta in etas:
-        order = orders.get(eta.order_ref)
-        groups.zone(eta.zone or (order.zone if order else "")).etas.append(eta)
-        groups.window(eta.promised).etas.append(eta)
+    for sample in log.etas:
+        order = orders.get(sample.order_ref)
+        # A sample without its own promise is judged against its order's window.
+        promised = sample.promised or (order.promised if order else None)
+        fact = judge(sample, promised)
+        etas.append(fact)
+        groups.zone(sample.zone or (order.zone if order else "")).etas.append(fact)
+        groups.window(promised).etas.append(fact)
     for exc in log.exceptions:
         order = orders.get(exc.order_ref or "")
         groups.zone(exc.zone or (order.zone if order else "")).exceptions.append(exc)
@@ -104,7 +105,7 @@ def score(log: DayLog) -> Scorecard:
             VehicleKpis(v.vehicle_ref, v.kind, fleet([(v, 1.0)]))
             for v in sorted(log.vehicles, key=lambda v: v.vehicle_ref)
         ],
-        eta_errors=eta_histogram(etas),
+        eta_errors=histogram(etas),
         notes=dict(sorted(log.notes.items())),
     )
 
@@ -136,13 +137,6 @@ class _Groups:
     def by_window(self) -> list[tuple[str, _Group]]:
         """Windows in chronological order, orders without a promise last."""
         return sorted(self._windows.items(), key=lambda item: self._order[item[0]])
-
-
-def _with_promise(eta: EtaSample, order: Delivery | None) -> EtaSample:
-    """A sample without its own promise is judged against its order's window."""
-    if eta.promised is None and order is not None and order.promised is not None:
-        return replace(eta, promised=order.promised)
-    return eta
 
 
 def _attempted_by_vehicle(deliveries: Sequence[Delivery]) -> dict[str, int]:
@@ -184,7 +178,7 @@ def _kpis(name: str, group: _Group, shares: Sequence[tuple[VehicleDay, float]]) 
         ),
         completion=Rate.of(sum(1 for d in live if d.outcome == DayOutcome.DELIVERED), len(live)),
         fleet=fleet(shares),
-        eta=eta_accuracy(group.etas),
+        eta=accuracy(group.etas),
         dwell=dwell_stats([d.dwell_s for d in ds if d.dwell_s is not None]),
         exceptions_total=len(group.exceptions),
         exceptions=dict(sorted(kinds.items())),
@@ -245,34 +239,6 @@ def fleet(shares: Sequence[tuple[VehicleDay, float]]) -> Fleet:
     )
 
 
-def eta_accuracy(etas: Sequence[EtaSample]) -> EtaAccuracy:
-    """P50 error, P10–P90 coverage and promise agreement of a set of ETA samples."""
-    errors = [abs(_minutes(e.actual, e.p50)) for e in etas]
-    banded = [e for e in etas if e.p10 is not None and e.p90 is not None]
-    inside = sum(1 for e in banded if _between(e.p10, e.actual, e.p90))
-    kept = [e for e in etas if e.promised is not None and e.promised.contains(e.actual)]
-    agreed = sum(1 for e in kept if e.promised is not None and e.promised.contains(e.p50))
-    return EtaAccuracy(
-        samples=len(etas),
-        mae_p50_min=sum(errors) / len(errors) if errors else None,
-        within_p10_p90=Rate.of(inside, len(banded)),
-        p50_in_window=Rate.of(agreed, len(kept)),
-    )
-
-
-def eta_histogram(etas: Sequence[EtaSample]) -> Histogram:
-    """Signed ETA errors (actual minus P50, minutes; positive = later than the ETA) in 5-minute
-    bins from -60 to +60, the tails counted apart."""
-    errors = np.array([_minutes(e.actual, e.p50) for e in etas], dtype=float)
-    counts, _ = np.histogram(errors, bins=ETA_EDGES_MIN)
-    return Histogram(
-        edges_min=list(ETA_EDGES_MIN),
-        counts=[int(c) for c in counts],
-        below=int((errors < ETA_EDGES_MIN[0]).sum()),
-        above=int((errors > ETA_EDGES_MIN[-1]).sum()),
-    )
-
-
 def dwell_stats(values: Sequence[float]) -> DwellStats:
     """Quantiles of dwell seconds (numpy's default linear interpolation)."""
     if not values:
@@ -281,18 +247,5 @@ def dwell_stats(values: Sequence[float]) -> DwellStats:
     return DwellStats(len(values), q[0], q[1], q[2], q[3], q[4])
 
 
-def _between(low: datetime | None, moment: datetime, high: datetime | None) -> bool:
-    return low is not None and high is not None and _utc(low) <= _utc(moment) <= _utc(high)
-
-
 def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator > 0 else None
-
-
-def _utc(moment: datetime) -> datetime:
-    # Subtracting two datetimes of the same zone compares wall clocks; UTC is always right.
-    return moment.astimezone(UTC)
-
-
-def _minutes(actual: datetime, eta: datetime) -> float:
-    return (_utc(actual) - _utc(eta)).total_seconds() / 60

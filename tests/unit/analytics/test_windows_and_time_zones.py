@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
-from lastmile.analytics.daylog import DayLog, DayOutcome, Delivery
+from lastmile.analytics.daylog import DayLog, DayOutcome, Delivery, EtaSample
 from lastmile.analytics.scorecard import score
 from lastmile.domain.values import TimeWindow
 
@@ -90,3 +91,13 @@ def test_the_same_instants_bucket_differently_in_another_time_zone() -> None:
     assert score(DayLog(day, "America/New_York", deliveries=rows)).by_window[0].group == (
         "03:00–06:00"
     )
+
+
+def test_an_eta_error_across_the_autumn_fold_is_measured_in_real_minutes() -> None:
+    hel = ZoneInfo("Europe/Helsinki")
+    p50 = datetime(2026, 10, 25, 3, 30, tzinfo=hel)  # the first 03:30 (summer time)
+    actual = datetime(2026, 10, 25, 3, 30, fold=1, tzinfo=hel)  # the second, an hour later
+    log = DayLog(AUTUMN, "Europe/Helsinki", etas=[EtaSample("o1", "A", p50, p50, actual)])
+    card = score(log)
+    assert card.overall.eta.mae_p50_min == 60.0  # wall clocks would say 0
+    assert card.eta_errors.counts[-1] == 1  # 60 falls in the last, closed bin
