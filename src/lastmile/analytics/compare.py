@@ -73,8 +73,8 @@ def compare(a: list[DayLog], b: list[DayLog], *, confidence: float = 0.95) -> Co
             " seeds under both policies"
         )
     seeds = sorted(by_seed_a)
-    cards_a = [score(by_seed_a[s]) for s in seeds]
-    cards_b = [score(by_seed_b[s]) for s in seeds]
+    cards_a = [_score(by_seed_a[s], "A") for s in seeds]
+    cards_b = [_score(by_seed_b[s], "B") for s in seeds]
     return Comparison(
         policy_a=policy_a,
         policy_b=policy_b,
@@ -98,6 +98,15 @@ def _side(logs: Sequence[DayLog], side: str) -> tuple[str, dict[int, DayLog]]:
             raise InvalidInput(f"seed {log.seed} appears twice in {side}", field="seed")
         by_seed[log.seed] = log
     return policies[0] or side, by_seed
+
+
+def _score(log: DayLog, side: str) -> Scorecard:
+    try:
+        return score(log)
+    except InvalidInput as exc:
+        where = f"policy {side} ({log.policy or side}) seed {log.seed}"
+        location = f"{where}, {exc.location}" if exc.location else where
+        raise InvalidInput(exc.reason, field=exc.field, location=location) from exc
 
 
 def difference(

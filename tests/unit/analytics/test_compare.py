@@ -156,3 +156,10 @@ def test_comparison_json_round_trip_is_identical() -> None:
     text = to_json(result)
     assert from_json(Comparison, text) == result
     assert to_json(from_json(Comparison, text)) == text
+
+
+def test_a_bad_day_log_is_named_by_its_side_and_seed() -> None:
+    b = cohort("dynamic", B_ON_TIME, B_KM)
+    b[2] = DayLog(DAY, "Nowhere/Town", "dynamic", 3)
+    with pytest.raises(InvalidInput, match=r"policy B \(dynamic\) seed 3, day log.*Nowhere/Town"):
+        compare(cohort("static", A_ON_TIME, A_KM), b)
