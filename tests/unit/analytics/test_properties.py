@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lastmile.analytics.compare import A_BETTER, B_BETTER, compare
 from lastmile.analytics.daylog import DayLog, DayOutcome, Delivery, EtaSample, VehicleDay
 from lastmile.analytics.model import KpiSet
 from lastmile.analytics.scorecard import score
 from lastmile.domain.values import TimeWindow
+from tests.unit.analytics.test_compare import cohort
 
 DAY = date(2026, 3, 29)  # a daylight-saving day in Helsinki, for good measure
 T0 = datetime(2026, 3, 28, 22, tzinfo=UTC)
@@ -114,3 +116,18 @@ def test_counts_add_up_and_rates_stay_between_zero_and_one(log: DayLog) -> None:
     assert sum(card.eta_errors.counts) + card.eta_errors.below + card.eta_errors.above == len(
         log.etas
     )
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=2, max_size=6))
+def test_swapping_the_policies_mirrors_the_comparison(pairs: list[tuple[int, int]]) -> None:
+    a = cohort("static", [p[0] for p in pairs], [100.0] * len(pairs))
+    b = cohort("dynamic", [p[1] for p in pairs], [100.0] * len(pairs))
+    forward = {k.name: k for k in compare(a, b).kpis}["on_time"]
+    backward = {k.name: k for k in compare(b, a).kpis}["on_time"]
+    assert forward.mean_diff == pytest.approx(-(backward.mean_diff or 0.0), abs=1e-12)
+    assert forward.ci_low is not None and forward.ci_high is not None
+    assert forward.ci_low <= (forward.mean_diff or 0.0) + 1e-12 <= forward.ci_high + 2e-12
+    assert forward.ci_low == pytest.approx(-(backward.ci_high or 0.0), abs=1e-12)
+    mirrored = {B_BETTER: A_BETTER, A_BETTER: B_BETTER}
+    assert backward.verdict == mirrored.get(forward.verdict, forward.verdict)

@@ -81,3 +81,8 @@ def test_the_comparison_html_has_its_forest_plot(tmp_path: Path) -> None:
     assert (tmp_path / "forest.png").read_bytes().startswith(PNG)
     html = index.read_text(encoding="utf-8")
     assert 'class="b_better">B better' in html and "1, 2, 3, 4, 5" in html
+
+
+def test_an_empty_day_prints_dashes_not_errors() -> None:
+    text = rendered(print_scorecard, score(DayLog(DAY, "UTC")))
+    assert "On time in window" in text and "0 / 0" in text and "–" in text
