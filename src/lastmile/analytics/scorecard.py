@@ -118,16 +118,18 @@ class _Groups:
         self._zones: dict[str, _Group] = defaultdict(_Group)
         self._windows: dict[str, _Group] = defaultdict(_Group)
         self._order: dict[str, tuple[float, ...]] = {}
-        self._labels: dict[TimeWindow | None, str] = {}  # windows repeat: label each once
+        self._labels: dict[tuple[float, float] | None, str] = {}  # label each window once
 
     def zone(self, zone: str) -> _Group:
         return self._zones[zone_key(zone)]
 
     def window(self, promised: TimeWindow | None) -> _Group:
-        label = self._labels.get(promised)
+        # Keyed by instants: two local 03:30s of the autumn fold compare equal as datetimes.
+        key = None if promised is None else (promised.start.timestamp(), promised.end.timestamp())
+        label = self._labels.get(key)
         if label is None:
             label, order = window_key(promised, self._tz, self._day)
-            self._labels[promised], self._order[label] = label, order
+            self._labels[key], self._order[label] = label, order
         return self._windows[label]
 
     def by_zone(self) -> list[tuple[str, _Group]]:

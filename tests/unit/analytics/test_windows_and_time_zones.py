@@ -101,3 +101,28 @@ def test_an_eta_error_across_the_autumn_fold_is_measured_in_real_minutes() -> No
     card = score(log)
     assert card.overall.eta.mae_p50_min == 60.0  # wall clocks would say 0
     assert card.eta_errors.counts[-1] == 1  # 60 falls in the last, closed bin
+
+
+def test_windows_given_in_local_time_with_fold_stay_apart() -> None:
+    hel = ZoneInfo("Europe/Helsinki")
+    first = TimeWindow(
+        datetime(2026, 10, 25, 3, 30, tzinfo=hel), datetime(2026, 10, 25, 3, 45, tzinfo=hel)
+    )
+    second = TimeWindow(
+        datetime(2026, 10, 25, 3, 30, fold=1, tzinfo=hel),
+        datetime(2026, 10, 25, 3, 45, fold=1, tzinfo=hel),
+    )
+    assert first == second  # Python compares same-zone datetimes by wall clock ...
+    log = DayLog(
+        AUTUMN,
+        "Europe/Helsinki",
+        deliveries=[
+            delivered("o1", first, utc(AUTUMN, 0, 40)),
+            delivered("o2", second, utc(AUTUMN, 1, 40)),
+        ],
+    )
+    card = score(log)  # ... but they are an hour apart, and both were met
+    assert [(w.group, w.on_time.value) for w in card.by_window] == [
+        ("03:30+03:00–03:45+03:00", 1.0),
+        ("03:30+02:00–03:45+02:00", 1.0),
+    ]
