@@ -78,7 +78,9 @@ HEADLINE: tuple[Kpi, ...] = (
     ),
     Kpi("dwell_median_s", "Dwell median", "s", None, lambda k: k.dwell.median_s),
     Kpi("dwell_p90_s", "Dwell P90", "s", None, lambda k: k.dwell.p90_s),
-    Kpi("exceptions", "Exceptions raised", "count", "lower", lambda k: float(k.exceptions_total)),
+    # More exceptions can mean more trouble or better detection (a dynamic policy raises its
+    # own deferrals): a difference is reported, not judged.
+    Kpi("exceptions", "Exceptions raised", "count", None, lambda k: float(k.exceptions_total)),
     Kpi("unserved", "Unserved orders", "count", "lower", lambda k: float(k.counts.unserved)),
 )
 
