@@ -11,10 +11,10 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from lastmile.analytics.compare import A_BETTER, B_BETTER, Comparison
+from lastmile.analytics.compare import A_BETTER, B_BETTER, DIFFERS, Comparison
 from lastmile.analytics.model import KpiSet, Scorecard
 
-GOOD, BAD, NEUTRAL, ACCENT = "#2e7d32", "#c62828", "#757575", "#1565c0"
+GOOD, BAD, NEUTRAL, ACCENT, AMBER = "#2e7d32", "#c62828", "#757575", "#1565c0", "#ef6c00"
 
 
 def _save(fig: Figure, out_dir: Path, name: str) -> str:
@@ -162,7 +162,8 @@ def vehicles(card: Scorecard, out_dir: Path) -> str:
 
 def forest(comparison: Comparison, out_dir: Path) -> str:
     """Each KPI's mean difference B − A with its interval, as a percentage of A's mean so that
-    KPIs in different units share one axis; green where B is better, red where it is worse."""
+    KPIs in different units share one axis; green where B is better, red where it is worse,
+    amber where it differs on a KPI with no better direction."""
     rows = [
         k
         for k in comparison.kpis
@@ -178,7 +179,7 @@ def forest(comparison: Comparison, out_dir: Path) -> str:
                 (k.ci_low or 0.0) * scale,
                 (k.ci_high or 0.0) * scale,
             )
-            colour = {B_BETTER: GOOD, A_BETTER: BAD}.get(k.verdict, NEUTRAL)
+            colour = {B_BETTER: GOOD, A_BETTER: BAD, DIFFERS: AMBER}.get(k.verdict, NEUTRAL)
             ax.errorbar(mid, y, xerr=[[mid - low], [high - mid]], fmt="o", color=colour, capsize=3)
         ax.axvline(0, color="black", linewidth=1)
         ax.set_yticks(range(len(rows)), [k.label for k in rows])

@@ -53,7 +53,9 @@ def test_write_json_creates_the_folder_and_writes_sorted_json(tmp_path: Path) ->
 
 
 def test_the_scorecard_html_links_every_chart_it_wrote(tmp_path: Path) -> None:
-    index = write_html(score(handmade_day()), tmp_path / "report")
+    log = handmade_day()
+    log.notes = {"scenario": "two zones <small>"}
+    index = write_html(score(log), tmp_path / "report")
     assert index == tmp_path / "report" / "index.html"
     images = linked_images(index)
     assert sorted(images) == [
@@ -65,6 +67,7 @@ def test_the_scorecard_html_links_every_chart_it_wrote(tmp_path: Path) -> None:
     html = index.read_text(encoding="utf-8")
     assert "09:00–12:00" in html and "33.3%" in html and 'href="report.json"' in html
     assert (index.parent / "report.json").exists()
+    assert "two zones &lt;small&gt;" in html  # notes shown, escaped
 
 
 def test_an_empty_day_still_gets_every_chart(tmp_path: Path) -> None:
