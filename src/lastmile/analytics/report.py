@@ -150,7 +150,7 @@ def write_json(obj: Scorecard | Comparison, path: Path) -> None:
 
 def write_html(obj: Scorecard | Comparison, out_dir: Path) -> Path:
     """An HTML report with its PNG charts and JSON beside it; returns the index.html path."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from jinja2 import Environment, PackageLoader
 
     from lastmile.analytics import charts  # matplotlib is heavy: import only when drawing
 
@@ -159,7 +159,9 @@ def write_html(obj: Scorecard | Comparison, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(obj, out_dir / "report.json")
     env = Environment(
-        loader=PackageLoader("lastmile.analytics", "templates"), autoescape=select_autoescape()
+        # Always escape: zone names and notes come from data, and ".j2" is not on Jinja's list.
+        loader=PackageLoader("lastmile.analytics", "templates"),
+        autoescape=True,
     )
     if isinstance(obj, Scorecard):
         images = {
