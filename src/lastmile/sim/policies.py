@@ -1,0 +1,196 @@
+"""How the platform runs the day: a static morning plan, or lastmile's dynamic dispatch.
+
+Both policies plan the morning with the same planner and hear of every event of the street
+through the same dispatch bus and handlers (so the same exceptions are raised and
+journalled). They differ in what they do about it:
+
+* ``static``: the morning plan is the day. Orders placed after it wait for tomorrow; a
+  failed attempt, a broken van's parcels or parcels left behind at the hub go out tomorrow.
+* ``dynamic``: every event goes through the bus, and the rest of the day is re-planned with
+  ``dispatch.replan`` (loaded parcels never change van) at most every ``replan_every_s``
+  seconds while events are waiting — a dispatcher batches, it does not re-plan per ping.
+
+Before each command the dispatch state is told where each van really is (what tracking
+knows: served stops, the stop under way, what is on board), as the control tower would.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from lastmile.dispatch import commands as c
+from lastmile.dispatch import events as ev
+from lastmile.dispatch.bus import MessageBus
+from lastmile.dispatch.handlers import DispatchContext
+from lastmile.dispatch.state import VehicleState
+from lastmile.domain import Conflict, Order, Zone
+from lastmile.domain.events import Command, DomainEvent
+from lastmile.domain.order import stop_for_order
+from lastmile.planning.problem import PlanningProblem
+from lastmile.planning.solver import PlanResult, SolveOptions, Solver
+from lastmile.sim.platform import Platform
+
+log = logging.getLogger(__name__)
+
+POLICIES = ("static", "dynamic")
+#: Events after which the rest of the day is worth re-planning.
+WORK_CHANGED = (
+    ev.StopAddedToDay,
+    ev.StopCancelled,
+    ev.ReadinessSlipped,
+    ev.VehicleDelayed,
+    ev.AttemptFailed,
+    ev.VehicleBrokeDown,
+    ev.ZoneSlowed,
+)
+
+
+@dataclass
+class FixedEffort:
+    """A solver bounded by search iterations, not wall time: a seeded day replays exactly
+    and runs the same on a loaded machine as on an idle one. The iterations shrink as the
+    problem grows (``work`` / stops, within ``low`` and ``high``), as a time budget would."""
+
+    inner: Solver
+    work: int
+    low: int = 20
+    high: int = 400
+    name: str = "pyvrp-fixed-effort"
+
+    def iterations(self, stops: int) -> int:
+        return max(self.low, min(self.high, self.work // max(1, stops)))
+
+    def solve(self, problem: PlanningProblem, options: SolveOptions) -> PlanResult:
+        bounded = replace(
+            options, max_iterations=self.iterations(len(problem.jobs)), time_limit_s=3600.0
+        )
+        return self.inner.solve(problem, bounded)
+
+
+@dataclass
+class Dispatcher:
+    """The platform's dispatch for one day under one policy."""
+
+    policy: str
+    ctx: DispatchContext
+    bus: MessageBus
+    platform: Platform
+    observe: Callable[[float], dict[str, VehicleState]]
+    replan_every_s: float = 900.0
+    version: int = 0
+    waiting: list[str] = field(default_factory=list)
+    deferred: dict[str, str] = field(default_factory=dict)
+    replans: int = 0
+    replan_wall_s: float = 0.0
+    on_plan: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}")
+
+    @property
+    def dynamic(self) -> bool:
+        return self.policy == "dynamic"
+
+    @property
+    def plan(self) -> PlanResult:
+        return self.ctx.state.plan
+
+    @property
+    def problem(self) -> PlanningProblem:
+        return self.ctx.state.problem
+
+    def at(self, now_s: float) -> datetime:
+        return self.platform.at(now_s)
+
+    def command(self, cmd: Command, now_s: float) -> list[DomainEvent]:
+        """Tell the platform what happened: the state is synced, the bus handles it."""
+        self._sync(now_s)
+        try:
+            events = self.bus.handle(cmd)
+        except Conflict as err:
+            log.debug("%s refused: %s", type(cmd).__name__, err)
+            return []
+        self.platform.raised(now_s, events)
+        for e in events:
+            if isinstance(e, ev.StopDeferred):
+                self.deferred[e.stop_ref] = e.reason
+            if isinstance(e, WORK_CHANGED):
+                self.waiting.append(type(e).__name__)
+        return events
+
+    def _sync(self, now_s: float) -> None:
+        state = self.ctx.state
+        state.now_s = max(state.now_s, int(now_s))
+        for ref, truth in self.observe(now_s).items():
+            if not state.vehicles[ref].broken:
+                state.vehicles[ref] = truth
+
+    def new_order(self, order: Order, now_s: float) -> bool:
+        """A same-day order placed now; True when it joins today's plan."""
+        self.platform.place([order])
+        if not self.dynamic:
+            return False
+        stop = stop_for_order(order)
+        windows = tuple((w.start, w.end) for w in stop.windows)
+        self.command(
+            c.AddStopToDay(
+                stop_ref=order.ref, hub_ref=order.hub_ref, location=order.address.coordinate,
+                windows=windows, service_s=stop.service_s, weight_g=stop.load.weight_g,
+                volume_cm3=stop.load.volume_cm3, parcels=stop.load.parcels,
+                ready_at=order.ready_at, skills=stop.skills,
+            ),
+            now_s,
+        )  # fmt: skip
+        return True
+
+    def slipped(self, refs: list[str], ready_s: float, now_s: float) -> None:
+        in_day = set(self.problem.job_index())
+        refs = [r for r in refs if r in in_day and self.ctx.state.carrier(r) is None]
+        if refs:
+            self.command(c.SlipReadiness(stop_refs=tuple(refs), ready_at=self.at(ready_s)), now_s)
+
+    def failed(self, ref: str, reason: str, now_s: float) -> None:
+        self.command(c.RecordFailedAttempt(stop_ref=ref, reason=reason), now_s)
+
+    def late(self, vehicle_ref: str, delay_s: float, now_s: float) -> None:
+        self.command(c.ReportDelay(vehicle_ref=vehicle_ref, delay_s=int(delay_s)), now_s)
+
+    def broke_down(self, vehicle_ref: str, now_s: float) -> None:
+        self.command(c.ReportBreakdown(vehicle_ref=vehicle_ref, back_to_hub_s=3600), now_s)
+
+    def weather(self, zone: Zone, factor: float, now_s: float) -> None:
+        self.command(c.ReportSlowdown(zone=zone, factor=round(factor, 2)), now_s)
+
+    def cancelled(self, ref: str, now_s: float) -> None:
+        if ref in self.problem.job_index():
+            self.command(c.CancelStop(stop_ref=ref), now_s)
+
+    def note(self, why: str) -> None:
+        """Something the re-planner should look at (a van idle at the hub, parcels left)."""
+        if self.dynamic:
+            self.waiting.append(why)
+
+    def tick(self, now_s: float) -> bool:
+        """Re-plan when events are waiting (dynamic only); True when the plan changed."""
+        if not self.dynamic or not self.waiting:
+            return False
+        reasons = sorted(set(self.waiting))
+        self.waiting.clear()
+        self._sync(now_s)
+        events = self.bus.handle(c.Replan(reason=", ".join(reasons), trigger="simulator"))
+        self.platform.raised(now_s, [e for e in events if not isinstance(e, ev.Replanned)])
+        for e in events:
+            if isinstance(e, ev.StopDeferred):
+                self.deferred[e.stop_ref] = e.reason
+        self.replans += 1
+        if self.ctx.last is not None:
+            self.replan_wall_s += self.ctx.last.runtime_s
+        self.version += 1
+        self.platform.publish(self.problem, self.plan, now_s)
+        if self.on_plan is not None:
+            self.on_plan()
+        return True
