@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from lastmile.cli import data, demo, dispatching, geography, planning, serving, tracking
+from lastmile.cli import (
+    data,
+    demo,
+    dispatching,
+    geography,
+    planning,
+    serving,
+    simulating,
+    tracking,
+)
 
 
 def build_app() -> typer.Typer:
@@ -14,7 +23,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
     )
-    for module in (data, geography, planning, dispatching, serving, demo, tracking):
+    for module in (data, geography, planning, dispatching, serving, demo, tracking, simulating):
         module.register(app)
     return app
 

@@ -1,0 +1,153 @@
+"""CLI commands: simulate — one day of the city through the platform, or two policies compared.
+
+``lastmile simulate --orders N --vehicles V --seed S --policy dynamic --json OUT`` runs one
+day and writes its KPI scorecard; ``--compare static dynamic --seeds 10`` runs the same
+scenario under both policies over seeds S..S+9 (two worker processes) and reports each KPI's
+paired difference with its confidence interval.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from lastmile.domain.errors import LastMileError
+
+if TYPE_CHECKING:
+    from lastmile.analytics.daylog import DayLog
+    from lastmile.sim.day import SimConfig
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.command("simulate")(simulate)
+
+
+def simulate(
+    orders: Annotated[int, typer.Option(help="Orders in the day (50 to 20,000).")] = 300,
+    vehicles: Annotated[
+        int | None, typer.Option(help="Vehicles (default: the fleet sized for the orders).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the day (the first seed with --seeds).")] = 1,
+    policy: Annotated[str, typer.Option(help="static or dynamic.")] = "dynamic",
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the KPIs (or the comparison) here.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option(help="Write an HTML report with charts into this folder.")
+    ] = None,
+    osm: Annotated[Path | None, typer.Option(help="An .osm.pbf extract for real streets.")] = None,
+    compare: Annotated[
+        tuple[str, str] | None,
+        typer.Option(help="Compare two policies on the same days, e.g. --compare static dynamic."),
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Days (seeds) to compare over.")] = 10,
+    database: Annotated[
+        str | None,
+        typer.Option(help="Write the day to this database (default: kept in memory)."),
+    ] = None,
+) -> None:
+    """Simulate a day of the city through the real platform and score it."""
+    from lastmile.sim.day import SimConfig
+
+    try:
+        config = SimConfig(orders=orders, vehicles=vehicles, seed=seed, policy=policy, osm=osm)
+        if compare is None:
+            _one_day(config, json_out, report, database)
+        else:
+            _compare(config, compare, seeds, json_out, report)
+    except LastMileError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from err
+
+
+def _one_day(
+    config: SimConfig, json_out: Path | None, report: Path | None, database: str | None
+) -> None:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lastmile.analytics.report import print_scorecard, write_html, write_json
+    from lastmile.analytics.scorecard import score
+    from lastmile.sim.day import run_day
+
+    factory = None
+    if database is not None:
+        from lastmile.bootstrap import SqlUnitOfWorkFactory, init_database
+
+        factory = SqlUnitOfWorkFactory(init_database(database))
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(f"{config.policy} day, seed {config.seed}", total=1.0)
+
+        def progress(done_s: float, total_s: float, doing: str) -> None:
+            clock = f"{int(done_s // 3600):02d}:{int(done_s % 3600 // 60):02d}"
+            bar.update(task, completed=done_s / total_s, description=f"+{clock} {doing}")
+
+        log = run_day(config, uow_factory=factory, progress=progress)
+    if factory is not None:
+        factory.dispose()
+    card = score(log)
+    print_scorecard(console, card)
+    console.print(_timings(log))
+    if json_out is not None:
+        write_json(card, json_out)
+        console.print(f"KPIs written to {json_out}")
+    if report is not None:
+        console.print(f"report: {write_html(card, report)}")
+
+
+def _timings(log: DayLog) -> str:
+    keys = ("morning_plan_s", "simulation_s", "replan_s", "total_s")
+    parts = ", ".join(f"{k[:-2].replace('_', ' ')} {log.notes.get(k, '?')} s" for k in keys)
+    return f"replans {log.notes.get('replans', '0')}; wall time: {parts}"
+
+
+def _run(config: SimConfig) -> DayLog:
+    from lastmile.sim.day import run_day
+
+    return run_day(config)
+
+
+def run_seeds(config: SimConfig, policies: tuple[str, str], seeds: int) -> list[list[DayLog]]:
+    """Every (policy, seed) day, two at a time in worker processes; logs per policy."""
+    jobs = [replace(config, policy=p, seed=config.seed + k) for p in policies for k in range(seeds)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        logs = list(pool.map(_run, jobs))
+    return [logs[:seeds], logs[seeds:]]
+
+
+def _compare(
+    config: SimConfig,
+    policies: tuple[str, str],
+    seeds: int,
+    json_out: Path | None,
+    report: Path | None,
+) -> None:
+    from lastmile.analytics.compare import compare
+    from lastmile.analytics.report import print_comparison, write_html, write_json
+    from lastmile.domain.errors import InvalidInput
+    from lastmile.sim.policies import POLICIES
+
+    for p in policies:
+        if p not in POLICIES:
+            raise InvalidInput(f"--compare takes two of {', '.join(POLICIES)}, got {p!r}")
+    if seeds < 2:
+        raise InvalidInput(f"--seeds needs at least 2 days for an interval, got {seeds}")
+    with console.status(f"{len(policies) * seeds} days, two at a time ..."):
+        a, b = run_seeds(config, policies, seeds)
+    comparison = compare(a, b)
+    print_comparison(console, comparison)
+    if json_out is not None:
+        write_json(comparison, json_out)
+        console.print(f"comparison written to {json_out}")
+    if report is not None:
+        console.print(f"report: {write_html(comparison, report)}")
