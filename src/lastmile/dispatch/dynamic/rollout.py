@@ -37,6 +37,7 @@ class ScenarioSettings:
     max_scenario_s: float = 3.0  # runtime cap of one scenario solve
     base_share: float = 0.05  # of the scenario time: the warm start of the open requests
     max_base_s: float = 2.0
+    condition_dispatch: bool = False  # later rounds' scenarios send marked requests now
     dispatch_thresholds: tuple[float, ...] = (0.9, 0.8, 0.7)
     postpone_thresholds: tuple[float, ...] = (0.9, 0.8, 0.65)
     workers: int = 2
@@ -143,7 +144,8 @@ class ScenarioPolicy:
         spent, done = 0.0, 0
 
         def submit() -> None:
-            problem = sample_scenario(state, self._rng, s.lookahead_epochs, postponed)
+            marked = dispatch if s.condition_dispatch else None
+            problem = sample_scenario(state, self._rng, s.lookahead_epochs, postponed, marked)
             warm = [*base, *([i] for i in range(state.size, problem.num_clients))]
             limit = max(0.05, min(s.max_scenario_s, round_end - time.perf_counter()))
             job: Job = (problem, limit, int(self._rng.integers(2**31)), s.scenario_iterations, warm)

@@ -20,13 +20,24 @@ def sample_scenario(
     rng: np.random.Generator,
     lookahead: int,
     postponed: np.ndarray,
+    dispatch: np.ndarray | None = None,
 ) -> ArrayVRP:
-    """Open requests first (positions 0..n-1), then sampled future requests."""
+    """Open requests first (positions 0..n-1), then sampled future requests.
+
+    Requests marked for ``dispatch`` get their window's end cut to what only a route
+    leaving now can reach, so the scenario is conditioned on sending them now.
+    """
     instance = state.instance
+    windows_now = state.time_windows
+    if dispatch is not None and dispatch.any():
+        windows_now = state.time_windows.copy()
+        latest = EPOCH_S + instance.durations[0, state.customers] - 1
+        cut = np.maximum(windows_now[:, 0], np.minimum(windows_now[:, 1], latest))
+        windows_now[:, 1] = np.where(dispatch, cut, windows_now[:, 1])
     parts = [
         (
             state.customers,
-            state.time_windows,
+            windows_now,
             state.demands,
             state.service_s,
             np.where(postponed, EPOCH_S, 0).astype(np.int64),
