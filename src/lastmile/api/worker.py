@@ -11,7 +11,12 @@ from lastmile.notify.webhooks import Backoff, HttpxPoster, WebhookWorker
 
 
 class UnitOfWorkEntities:
-    """``notify.ports.EntityReader``: the order or plan an event is about, as the API shows it."""
+    """``notify.ports.EntityReader``: what an event is about, as the API shows it now.
+
+    Order events carry the order, plan events the plan; route and tracking events
+    (``route.dispatched``, ``eta.changed``, drift, ``exception.opened`` ...) carry the order
+    they name, else the route with its stops.
+    """
 
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
@@ -22,13 +27,27 @@ class UnitOfWorkEntities:
         from lastmile.api.views import plan_view
 
         with self._uow() as uow:
-            if event_type.startswith("Order"):
-                order = uow.orders.get(aggregate_ref)
-                return order_view(order, context_of(uow)) if order else None
             if event_type.startswith("Plan"):
                 plan = uow.plans.get(aggregate_ref)
                 return plan_view(plan) if plan else None
+            order = uow.orders.get(aggregate_ref)
+            if order is not None:
+                return order_view(order, context_of(uow))
+            if event_type.startswith("Order"):
+                return None
+            return _route(uow, aggregate_ref)
+
+
+def _route(uow: UnitOfWork, route_ref: str) -> Mapping[str, Any] | None:
+    from lastmile.api.planner import find_route
+    from lastmile.api.views import route_view
+    from lastmile.domain.errors import NotFound
+
+    try:
+        plan, route = find_route(uow, route_ref)
+    except NotFound:
         return None
+    return route_view(plan, route)
 
 
 def build_worker(

@@ -14,13 +14,15 @@ from lastmile.dispatch.tracking_ports import (
     StoredBatch,
     TrackingStore,
     TrackingUnitOfWork,
+    writes_events,
 )
 from lastmile.domain.errors import InvalidInput, NotFound
 from lastmile.domain.values import Coordinate
 from lastmile.tracking.carriers import CarrierMap
+from lastmile.tracking.events import ExceptionOpened
 from lastmile.tracking.ingest import prepare_batch
 from lastmile.tracking.journey import ScanResult, apply_scan
-from lastmile.tracking.model import Ping, Scan
+from lastmile.tracking.model import Ping, Scan, ScanKind
 from lastmile.tracking.pod import ProofOfDelivery, build_pod
 
 
@@ -113,6 +115,12 @@ def _record_one(
     uow.scans.add(ScanRecord(scan, outcome.result.value, outcome.detail, now, carrier_status))
     if outcome.result is ScanResult.APPLIED:
         uow.orders.add(order)
+        if scan.kind is ScanKind.ATTEMPTED:
+            reason = scan.reason.value if scan.reason else "unknown"
+            uow.publish([ExceptionOpened(
+                kind="failed_attempt", order_ref=order.ref, order_refs=(order.ref,),
+                detail=f"delivery attempt failed: {reason}", occurred_at=scan.at,
+            )])  # fmt: skip
     return ScanReport(
         scan.event_id, scan.order_ref, outcome.result.value, outcome.detail, order.state.value
     )
@@ -168,5 +176,17 @@ def capture_pod(
         recipient_name=recipient_name, signature=signature, photos=photos,
         max_distance_m=max_distance_m,
     )  # fmt: skip
-    store.save_pod(pod, now)
+    far = []
+    if pod.flagged:
+        far = [ExceptionOpened(
+            kind="pod_far", order_ref=order_ref, order_refs=(order_ref,), occurred_at=now,
+            detail=f"proof of delivery captured {pod.distance_m:.0f} m from the address",
+        )]  # fmt: skip
+    eventful = writes_events(store)
+    if eventful is not None:
+        eventful.save_pod(pod, now, far)
+    elif store.save_pod(pod, now) and far:
+        with uow_factory() as uow:
+            uow.publish(far)
+            uow.commit()
     return pod

@@ -8,22 +8,23 @@ and publishes ``EtaChanged`` through the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork
+from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork, writes_events
 from lastmile.domain.enums import LifecycleState, VehicleKind
 from lastmile.domain.errors import NotFound
 from lastmile.domain.events import DomainEvent
 from lastmile.domain.order import Order, stop_for_order
 from lastmile.domain.plan import Route
-from lastmile.domain.values import Coordinate
+from lastmile.domain.values import Coordinate, TimeWindow
 from lastmile.geo.travel import PROFILE_OF_KIND, TravelTimeProvider
 from lastmile.tracking.eta.features import RouteContext, feature_rows
 from lastmile.tracking.eta.learned import EtaModel
 from lastmile.tracking.eta.prediction import EtaPrediction
 from lastmile.tracking.eta.route import RemainingStop, StopEta, eta_changes, route_etas
+from lastmile.tracking.events import EtaChanged, ExceptionOpened
 
 #: Orders in these states no longer wait for the vehicle.
 DONE = frozenset({LifecycleState.COMPLETED, LifecycleState.RETURNED, LifecycleState.CANCELLED})
@@ -38,6 +39,7 @@ class RouteProgress:
     stops: list[RemainingStop]
     planned_departure_before: datetime
     busy_until: datetime | None = None
+    vehicle_ref: str = ""
 
 
 def _find_route(uow: TrackingUnitOfWork, plan_ref: str, route_ref: str) -> Route:
@@ -72,7 +74,7 @@ def route_progress(uow: TrackingUnitOfWork, plan_ref: str, route_ref: str) -> Ro
             continue
         if orders:
             stops.append(_remaining(orders[0]))
-    return RouteProgress(route.ref, kind, stops, before)
+    return RouteProgress(route.ref, kind, stops, before, vehicle_ref=route.vehicle_ref)
 
 
 def predictions(
@@ -127,7 +129,9 @@ def refresh_route_etas(
     """Recompute, store and announce a route's ETAs from the vehicle's latest fix.
 
     The route is read in one unit of work and closed before the ETAs are written (SQLite has
-    one writer at a time); ``EtaChanged`` events go out through the outbox in a second one.
+    one writer at a time); ``EtaChanged`` events, and an ``ExceptionOpened`` (late) for each
+    stop whose ETA has just left its window, go to the outbox in the transaction that stores
+    the new ETAs.
     A caller that keeps the route's ``progress`` (the live monitor) passes it to skip the read.
     """
     if progress is None:
@@ -138,14 +142,49 @@ def refresh_route_etas(
     before = {ref: p.best for ref, p in previous.items()}
     shown = [_shown(p) for p in fresh]
     events = eta_changes(route_ref, before, shown, threshold_s=threshold_s, at=at)
+    events += late_stops(events, {s.stop_ref: s for s in shown}, progress.vehicle_ref)
     last = max((p.computed_at for p in previous.values()), default=None)
     snapshot = last is None or _bucket(last, snapshot_every) != _bucket(at, snapshot_every)
-    store.save_etas(route_ref, fresh, snapshot)
+    eventful = writes_events(store)
+    if eventful is not None:
+        eventful.save_etas(route_ref, fresh, snapshot, events)
+    else:
+        store.save_etas(route_ref, fresh, snapshot)
+        _publish(uow_factory, events)
+    return fresh, events
+
+
+def _publish(uow_factory: Callable[[], TrackingUnitOfWork], events: list[DomainEvent]) -> None:
     if events:
         with uow_factory() as uow:
             uow.publish(events)
             uow.commit()
-    return fresh, events
+
+
+def late_stops(
+    changes: Sequence[DomainEvent], shown: Mapping[str, StopEta], vehicle_ref: str = ""
+) -> list[DomainEvent]:
+    """``exception.opened`` (late) for each stop whose ETA has just left its promised window."""
+    opened: list[DomainEvent] = []
+    for change in changes:
+        if not isinstance(change, EtaChanged) or not change.outside_window:
+            continue
+        stop = shown.get(change.stop_ref)
+        window = stop.window if stop is not None else None
+        if change.previous_eta is not None and not _inside(change.previous_eta, window):
+            continue  # already late: announced when it left the window
+        end = window.end.isoformat() if window is not None else "?"
+        opened.append(ExceptionOpened(
+            kind="late", route_ref=change.route_ref, stop_ref=change.stop_ref,
+            order_refs=change.order_refs, vehicle_ref=vehicle_ref, occurred_at=change.occurred_at,
+            order_ref=change.order_refs[0] if len(change.order_refs) == 1 else None,
+            detail=f"ETA {change.eta.isoformat()} is after the promised window ends ({end})",
+        ))  # fmt: skip
+    return opened
+
+
+def _inside(eta: datetime, window: TimeWindow | None) -> bool:
+    return window is None or max(eta, window.start) < window.end
 
 
 def _bucket(moment: datetime, every: timedelta) -> int:

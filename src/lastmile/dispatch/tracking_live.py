@@ -27,7 +27,13 @@ from lastmile.geo.travel import TravelTimeProvider
 from lastmile.tracking.drift import DriftRules, DriftTracker
 from lastmile.tracking.dwell import Dwell, DwellRules, DwellTracker, StopFence
 from lastmile.tracking.eta.learned import EtaModel
-from lastmile.tracking.events import StopArrived, StopDeparted
+from lastmile.tracking.events import (
+    ExceptionOpened,
+    LongStop,
+    RouteDrifted,
+    StopArrived,
+    StopDeparted,
+)
 from lastmile.tracking.model import Ping, Scan, ScanKind
 
 
@@ -116,6 +122,7 @@ class LiveMonitor:
 
     def _apply(self, events: list[DomainEvent], now: datetime) -> None:
         scans: list[Scan] = []
+        events += [self._opened(e) for e in events if isinstance(e, RouteDrifted | LongStop)]
         for event in events:
             if isinstance(event, StopArrived):
                 route = self._route_of(event.vehicle_ref)
@@ -130,6 +137,23 @@ class LiveMonitor:
             with self.uow_factory() as uow:
                 uow.publish(events)
                 uow.commit()
+
+    def _opened(self, event: RouteDrifted | LongStop) -> ExceptionOpened:
+        """The ``exception.opened`` a drift or a long stop raises, published with it."""
+        if isinstance(event, RouteDrifted):
+            detail = f"{event.distance_m} m off the planned path since {event.since.isoformat()}"
+            return ExceptionOpened(
+                kind="route_drift", route_ref=event.route_ref, vehicle_ref=event.vehicle_ref,
+                detail=detail, occurred_at=event.occurred_at,
+            )  # fmt: skip
+        followed = next(f for f in self.followed.values() if f.vehicle_ref == event.vehicle_ref)
+        stop = next((s for s in followed.progress.stops if s.stop_ref == event.stop_ref), None)
+        orders = stop.order_refs if stop is not None else ()
+        return ExceptionOpened(
+            kind="long_stop", route_ref=followed.route_ref, stop_ref=event.stop_ref,
+            vehicle_ref=event.vehicle_ref, order_refs=orders, occurred_at=event.occurred_at,
+            detail=f"{event.dwell_s} s at stop {event.stop_ref}",
+        )  # fmt: skip
 
     def _route_of(self, vehicle_ref: str) -> str:
         return next(f.route_ref for f in self.followed.values() if f.vehicle_ref == vehicle_ref)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from lastmile.dispatch.ports import UnitOfWork
+from lastmile.domain.events import DomainEvent
 from lastmile.tracking.dwell import Dwell
 from lastmile.tracking.eta.prediction import EtaPrediction
 from lastmile.tracking.ingest import PreparedBatch
@@ -91,3 +92,32 @@ class TrackingStore(PingStore, Protocol):
     ) -> None: ...
 
     def eta_snapshots(self, route_ref: str | None = None) -> list[EtaPrediction]: ...
+
+
+class EventWritingStore(TrackingStore, Protocol):
+    """A tracking store that also writes outbox events, in the transaction of what it saves.
+
+    Stores that can (``writes_events = True``, the SQL one) keep an announced ETA or a flagged
+    POD and its event together; others get the events published in a unit of work after.
+    """
+
+    writes_events: bool
+
+    def save_pod(
+        self, pod: ProofOfDelivery, created_at: datetime, events: Sequence[DomainEvent] = ()
+    ) -> bool: ...
+
+    def save_etas(
+        self,
+        route_ref: str,
+        predictions: Sequence[EtaPrediction],
+        snapshot: bool,
+        events: Sequence[DomainEvent] = (),
+    ) -> None: ...
+
+
+def writes_events(store: TrackingStore) -> EventWritingStore | None:
+    """``store`` as an :class:`EventWritingStore` when it is one, else ``None``."""
+    if getattr(store, "writes_events", False) is True:
+        return cast(EventWritingStore, store)
+    return None

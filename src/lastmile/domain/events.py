@@ -69,6 +69,18 @@ class PlanCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class RouteDispatched(DomainEvent):
+    """A planned route was released to its driver (``route.dispatched``)."""
+
+    plan_ref: str
+    route_ref: str
+    vehicle_ref: str
+    driver_ref: str | None
+    stops: int
+    actor: str = "system"
+
+
+@dataclass(frozen=True, kw_only=True)
 class Command:
     """A request to change the system, handled by exactly one handler in dispatch."""
 

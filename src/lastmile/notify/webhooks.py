@@ -34,26 +34,31 @@ EVENT_TYPES = (
     "order.out_for_delivery", "stop.arrived", "order.delivered", "order.failed",
     "order.returned", "order.cancelled", "order.rescheduled", "order.ready",
     "plan.created", "route.dispatched", "eta.changed", "exception.opened",
+    "vehicle.arrived", "vehicle.departed", "vehicle.long_stop", "route.drifted",
+    "route.rejoined",
 )  # fmt: skip
 
 _STATE_TYPES = {"arrived": "stop.arrived"}
+#: Domain events whose public name is not their class name in dotted form. A geofenced
+#: arrival is ``vehicle.arrived`` (one per stop); ``stop.arrived`` is each order's arrival,
+#: whether a geofence or a driver's scan saw it.
+_NAMED = {
+    "OrderPlaced": "order.created", "OrderRescheduled": "order.rescheduled",
+    "OrderUpdated": "order.updated", "PlanCreated": "plan.created",
+    "StopArrived": "vehicle.arrived", "StopDeparted": "vehicle.departed",
+    "LongStop": "vehicle.long_stop",
+}  # fmt: skip
 
 
 def webhook_type(event_type: str, payload: dict[str, Any]) -> str:
     """The public name of a domain event (``OrderPlaced`` -> ``order.created``)."""
-    if event_type == "OrderPlaced":
-        return "order.created"
+    if event_type in _NAMED:
+        return _NAMED[event_type]
     if event_type == "OrderStateChanged":
         state = str(payload.get("to_state"))
         if state == "completed":
             return "order.delivered" if payload.get("outcome") == "delivered" else "order.failed"
         return _STATE_TYPES.get(state, f"order.{state}")
-    if event_type == "OrderRescheduled":
-        return "order.rescheduled"
-    if event_type == "OrderUpdated":
-        return "order.updated"
-    if event_type == "PlanCreated":
-        return "plan.created"
     words = "".join(f"_{c.lower()}" if c.isupper() else c for c in event_type).strip("_")
     return words.replace("_", ".", 1)
 

@@ -18,8 +18,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from lastmile.dispatch.tracking_ports import StoredBatch
+from lastmile.domain.events import DomainEvent
 from lastmile.domain.values import TimeWindow
+from lastmile.store import tables as t
 from lastmile.store import tracking_tables as tt
+from lastmile.store.messages import order_event_record, outbox_message
+from lastmile.store.repositories import insert_new as insert_events
 from lastmile.tracking.dwell import Dwell
 from lastmile.tracking.eta.prediction import EtaPrediction
 from lastmile.tracking.ingest import PreparedBatch
@@ -194,7 +198,10 @@ class SqlPingStore:
 
 
 class SqlTrackingStore(SqlPingStore):
-    """``dispatch.tracking_ports.TrackingStore``: pings plus dwells, arrivals, PODs, ETAs."""
+    """``dispatch.tracking_ports.EventWritingStore``: pings plus dwells, arrivals, PODs, ETAs,
+    with the events they cause written to the outbox in the same transaction."""
+
+    writes_events = True
 
     def add_dwells(self, vehicle_ref: str, dwells: Sequence[Dwell]) -> None:
         rows = [
@@ -228,8 +235,14 @@ class SqlTrackingStore(SqlPingStore):
         with self._engine.connect() as conn:
             return {(r[0], r[1]): r[2] for r in conn.execute(stmt)}
 
-    def save_pod(self, pod: ProofOfDelivery, created_at: datetime) -> bool:
-        """Store a POD and its files once (keyed by its content hash); True when new."""
+    def save_pod(
+        self, pod: ProofOfDelivery, created_at: datetime, events: Sequence[DomainEvent] = ()
+    ) -> bool:
+        """Store a POD and its files once (keyed by its content hash); True when new.
+
+        ``events`` (an exception for a far POD) go to the outbox in the same transaction, and
+        only with a new POD.
+        """
         row = {
             "order_ref": pod.order_ref, "content_hash": pod.content_hash,
             "captured_at": pod.captured_at, "lat": pod.lat, "lon": pod.lon,
@@ -246,6 +259,7 @@ class SqlTrackingStore(SqlPingStore):
                 return False
             if files:
                 conn.execute(sa.insert(tt.pod_files), files)
+            write_events(conn, events, created_at)
         return True
 
     def pods(self, order_ref: str) -> list[ProofOfDelivery]:
@@ -280,11 +294,20 @@ class SqlTrackingStore(SqlPingStore):
         return {r["stop_ref"]: _prediction_from(r) for r in rows}
 
     def save_etas(
-        self, route_ref: str, predictions: Sequence[EtaPrediction], snapshot: bool
+        self,
+        route_ref: str,
+        predictions: Sequence[EtaPrediction],
+        snapshot: bool,
+        events: Sequence[DomainEvent] = (),
     ) -> None:
-        """Replace the route's current ETAs; with ``snapshot`` also keep them for accuracy."""
+        """Replace the route's current ETAs; with ``snapshot`` also keep them for accuracy.
+
+        ``events`` (``eta.changed``, a late stop's exception) go to the outbox in the same
+        transaction, so an announced ETA is always the stored one.
+        """
         rows = [_prediction_row(p) for p in predictions]
         with self._engine.begin() as conn:
+            write_events(conn, events, datetime.now(UTC))
             conn.execute(sa.delete(tt.etas).where(tt.etas.c.route_ref == route_ref))
             if rows:
                 conn.execute(sa.insert(tt.etas), rows)
@@ -301,6 +324,15 @@ class SqlTrackingStore(SqlPingStore):
             stmt = stmt.where(c.route_ref == route_ref)
         with self._engine.connect() as conn:
             return [_prediction_from(r) for r in conn.execute(stmt).mappings()]
+
+
+def write_events(conn: sa.Connection, events: Sequence[DomainEvent], now: datetime) -> None:
+    """Events to the outbox (and order timelines) on ``conn``, as the unit of work does."""
+    if not events:
+        return
+    timeline = [r for r in map(order_event_record, events) if r is not None]
+    insert_events(conn, t.order_events, timeline, key="event_id")
+    insert_events(conn, t.outbox, [vars(outbox_message(e, now)) for e in events], key="event_id")
 
 
 def _pod_from(row: Any, files: list[Attachment]) -> ProofOfDelivery:

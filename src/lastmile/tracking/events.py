@@ -69,3 +69,25 @@ class EtaChanged(DomainEvent):
     eta: datetime
     shift_s: int
     outside_window: bool
+
+
+#: What an ``exception.opened`` can be about.
+EXCEPTION_KINDS = ("route_drift", "long_stop", "late", "failed_attempt", "pod_far")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExceptionOpened(DomainEvent):
+    """``exception.opened``: something on a route or an order needs a dispatcher's attention.
+
+    ``order_ref`` is set when it is about one order (a failed attempt, a far POD), so it also
+    lands on that order's timeline; route-wide ones (drift, a long stop, a late stop) name the
+    route and the orders of the stop concerned.
+    """
+
+    kind: str
+    route_ref: str = ""
+    order_ref: str | None = None
+    order_refs: tuple[str, ...] = ()
+    stop_ref: str = ""
+    vehicle_ref: str = ""
+    detail: str = ""

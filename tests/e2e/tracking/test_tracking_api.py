@@ -84,12 +84,13 @@ def test_scans_and_carrier_events_build_the_order_timeline(api: Api) -> None:
     assert response.status_code == 200 and response.json()["state"] == "completed"
     steps = api.client.get("/v1/tracking/orders/O-0/timeline", headers=api.as_(Role.ANALYST))
     body = steps.json()
-    assert [s["to_state"] for s in body["steps"]] == [
-        "loaded",
-        "out_for_delivery",
-        "completed",
-        "out_for_delivery",
-        "completed",
+    assert [(s["event_type"], s["to_state"]) for s in body["steps"]] == [
+        ("OrderStateChanged", "loaded"),
+        ("OrderStateChanged", "out_for_delivery"),
+        ("OrderStateChanged", "completed"),
+        ("ExceptionOpened", None),  # the failed attempt needs a dispatcher's attention
+        ("OrderStateChanged", "out_for_delivery"),
+        ("OrderStateChanged", "completed"),
     ]
     assert body["steps"][2]["lat"] == 52.53 and body["steps"][-1]["actor"] == "carrier:karrio"
     assert [s["kind"] for s in body["scans"]] == ["loaded", "attempted", "delivered"]

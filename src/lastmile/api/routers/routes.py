@@ -20,6 +20,7 @@ from lastmile.api.views import etag, route_view, visit_view
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import LifecycleState
 from lastmile.domain.errors import Conflict, InvalidInput, NotFound
+from lastmile.domain.events import RouteDispatched
 from lastmile.domain.plan import Plan, Route
 from lastmile.store.api_repositories import AuditedUnitOfWork
 
@@ -225,4 +226,8 @@ def dispatch_route(
                     uow.orders.add(order)
                     uow.publish(order.pull_events())
         route.status = "dispatched"
+        uow.publish([RouteDispatched(
+            plan_ref=plan.ref, route_ref=route.ref, vehicle_ref=route.vehicle_ref,
+            driver_ref=route.driver_ref, stops=len(route.visits), actor=who.actor,
+        )])  # fmt: skip
         return _save(uow, plan, response, route, (who, "route.dispatch", before))
