@@ -70,3 +70,31 @@ def test_every_role_is_let_through_or_refused_as_the_table_says(
 
 def test_a_call_without_a_key_is_401(api: Api) -> None:  # noqa: F811
     assert api.client.post("/v1/tracking/pings", json={"pings": []}).status_code == 401
+
+
+def test_a_driver_follows_and_sees_the_etas_of_its_own_route_only(
+    api: Api,  # noqa: F811
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    with SqlTrackingUnitOfWork(engine) as uow:
+        uow.drivers.add(Driver("D1", "Dana"))
+        uow.drivers.add(Driver("D2", "Dave"))
+        uow.commit()
+    engine.dispose()
+    services = build_services(ApiSettings(database_url))
+    dana = {"X-API-Key": create_key(services, Role.DRIVER, "dana", "D1")[1]}
+    dave = {"X-API-Key": create_key(services, Role.DRIVER, "dave", "D2")[1]}
+    close_services(services)
+    admin = api.as_(Role.ADMIN)
+    etag = api.client.get("/v1/routes/R1", headers=admin).headers["etag"]
+    assigned = api.client.post("/v1/routes/R1/assign", json={"driver_ref": "D1"},
+                               headers={**admin, "If-Match": etag})  # fmt: skip
+    assert assigned.status_code == 200, assigned.text
+    follow = {"plan_ref": "P1", "route_ref": "R1"}
+    for headers, expected in ((dave, 404), (dana, 200)):
+        followed = api.client.post(
+            "/v1/tracking/devices/phone-1/follow", json=follow, headers=headers
+        )
+        etas = api.client.get("/v1/tracking/routes/R1/etas", headers=headers)
+        assert (followed.status_code, etas.status_code) == (expected, expected)

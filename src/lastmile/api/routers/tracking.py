@@ -160,6 +160,20 @@ def _check_driver(tr: Tracking, who: Principal, order_refs: set[str]) -> None:
         raise NotFound("order", ref)
 
 
+def _check_route(tr: Tracking, who: Principal, route_ref: str) -> None:
+    """A driver may follow and see the ETAs of its own routes only; others look absent."""
+    if who.role is not Role.DRIVER:
+        return
+    with tr.uow() as uow:
+        own = any(
+            route.ref == route_ref and route.driver_ref == who.driver_ref
+            for plan in uow.plans.list()
+            for route in plan.routes
+        )
+    if who.driver_ref is None or not own:
+        raise NotFound("route", route_ref)
+
+
 @router.post("/pings", summary="Upload a batch of GPS pings", operation_id="upload_pings")
 def upload_pings(
     body: PingBatch, tr: TrackingDep, who: Annotated[Principal, DRIVE]
@@ -228,6 +242,7 @@ def carrier_event(
 def follow_route(
     device_id: str, body: Follow, tr: TrackingDep, who: Annotated[Principal, DRIVE]
 ) -> dict[str, Any]:
+    _check_route(tr, who, body.route_ref)
     followed = tr.monitor.follow(device_id, body.plan_ref, body.route_ref)
     return {"device_id": device_id, "route_ref": followed.route_ref,
             "stops": len(followed.dwell.stops)}  # fmt: skip
@@ -237,6 +252,7 @@ def follow_route(
 def route_etas(
     route_ref: str, tr: TrackingDep, who: Annotated[Principal, SEE_ROUTES]
 ) -> dict[str, Any]:
+    _check_route(tr, who, route_ref)
     etas = tr.store.etas(route_ref)
     return {"route_ref": route_ref, "stops": [_eta_view(p) for p in etas.values()]}
 
