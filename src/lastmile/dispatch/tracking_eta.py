@@ -23,7 +23,13 @@ from lastmile.geo.travel import PROFILE_OF_KIND, TravelTimeProvider
 from lastmile.tracking.eta.features import RouteContext, feature_rows
 from lastmile.tracking.eta.learned import EtaModel
 from lastmile.tracking.eta.prediction import EtaPrediction
-from lastmile.tracking.eta.route import RemainingStop, StopEta, eta_changes, route_etas
+from lastmile.tracking.eta.route import (
+    LegCache,
+    RemainingStop,
+    StopEta,
+    eta_changes,
+    route_etas,
+)
 from lastmile.tracking.events import EtaChanged, ExceptionOpened
 
 #: Orders in these states no longer wait for the vehicle.
@@ -83,12 +89,14 @@ def predictions(
     at: datetime,
     provider: TravelTimeProvider,
     model: EtaModel | None = None,
+    legs: LegCache | None = None,
 ) -> list[EtaPrediction]:
     """Route-based ETAs for the remaining stops, with P10/P50/P90 when a model is given."""
     profile = PROFILE_OF_KIND[progress.vehicle_kind]
     etas = route_etas(
-        position, at, progress.stops, provider, profile=profile, busy_until=progress.busy_until
-    )
+        position, at, progress.stops, provider, profile=profile, busy_until=progress.busy_until,
+        legs=legs,
+    )  # fmt: skip
     quantiles = None
     if model is not None and etas:
         delay = (at - progress.planned_departure_before).total_seconds()
@@ -125,6 +133,7 @@ def refresh_route_etas(
     threshold_s: int = 300,
     snapshot_every: timedelta = timedelta(minutes=15),
     progress: RouteProgress | None = None,
+    legs: LegCache | None = None,
 ) -> tuple[list[EtaPrediction], list[DomainEvent]]:
     """Recompute, store and announce a route's ETAs from the vehicle's latest fix.
 
@@ -132,12 +141,13 @@ def refresh_route_etas(
     one writer at a time); ``EtaChanged`` events, and an ``ExceptionOpened`` (late) for each
     stop whose ETA has just left its window, go to the outbox in the transaction that stores
     the new ETAs.
-    A caller that keeps the route's ``progress`` (the live monitor) passes it to skip the read.
+    A caller that keeps the route's ``progress`` (the live monitor) passes it to skip the read,
+    and a ``LegCache`` so that only the vehicle's own leg is computed again.
     """
     if progress is None:
         with uow_factory() as uow:
             progress = route_progress(uow, plan_ref, route_ref)
-    fresh = predictions(progress, position, at, provider, model)
+    fresh = predictions(progress, position, at, provider, model, legs)
     previous = store.etas(route_ref)
     before = {ref: p.best for ref, p in previous.items()}
     shown = [_shown(p) for p in fresh]

@@ -27,6 +27,7 @@ from lastmile.geo.travel import TravelTimeProvider
 from lastmile.tracking.drift import DriftRules, DriftTracker
 from lastmile.tracking.dwell import Dwell, DwellRules, DwellTracker, StopFence
 from lastmile.tracking.eta.learned import EtaModel
+from lastmile.tracking.eta.route import LegCache
 from lastmile.tracking.events import (
     ExceptionOpened,
     LongStop,
@@ -60,6 +61,8 @@ class LiveMonitor:
     #: Seconds a route's progress (remaining stops) is reused before it is read again; it is
     #: also read again after every arrival or departure this monitor sees.
     progress_ttl_s: float = 30.0
+    #: Legs between remaining stops, reused from ping to ping (see ``LegCache``).
+    legs: LegCache = field(default_factory=LegCache)
 
     def follow(self, device_id: str, plan_ref: str, route_ref: str) -> Followed:
         """Start following a route with a device: fences around its remaining stops."""
@@ -168,7 +171,7 @@ class LiveMonitor:
             self.uow_factory, self.store, plan_ref=followed.plan_ref,
             route_ref=followed.route_ref, position=Coordinate(ping.lat, ping.lon),
             at=ping.recorded_at, provider=self.provider, model=self.model,
-            progress=followed.progress,
+            progress=followed.progress, legs=self.legs,
         )  # fmt: skip
         return events
 
