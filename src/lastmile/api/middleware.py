@@ -1,14 +1,14 @@
 """ASGI middleware: refuse oversized bodies, and replay POSTs by their Idempotency-Key.
 
 Same key + same body returns the first response byte for byte; the same key with another body
-is a 409. Keys are scoped to the whole API key presented (its hash), so two clients cannot
-collide and nobody who knows only a key's id can read another client's stored answers. Stored
-answers expire after ``IDEMPOTENCY_TTL`` (the store forgets them).
+is a 409, and so is a retry that arrives while the first request still runs (the key is claimed
+before the request runs, so nothing is created twice). Keys are scoped to the whole API key
+presented (its hash), so two clients cannot collide and nobody who knows only a key's id can
+read another client's stored answers. Stored answers expire after ``IDEMPOTENCY_TTL``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -90,7 +90,11 @@ class GuardMiddleware:
         digest = request_digest(scope["method"], scope["path"], headers, body)
         store = self.store()
         # Database calls leave the event loop so other requests keep being served meanwhile.
-        stored = await anyio.to_thread.run_sync(store.stored_response, owner, key)
+        try:
+            stored = await anyio.to_thread.run_sync(store.claim, owner, key, digest)
+        except Conflict as exc:
+            await _send_json(send, 409, _error("in_progress", str(exc), "Idempotency-Key"))
+            return
         if stored is not None:
             await self._replay(send, stored, digest, key)
             return
@@ -104,15 +108,22 @@ class GuardMiddleware:
                 captured["body"].append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, capture)
-        response = _storable(captured, digest)
-        if response is not None:
-            # A concurrent request with the same key may have stored its response first.
-            with contextlib.suppress(Conflict):
+        response = None
+        try:
+            await self.app(scope, receive, capture)
+            response = _storable(captured, digest)
+        finally:
+            if response is None:
+                await anyio.to_thread.run_sync(store.release, owner, key)
+            else:
                 await anyio.to_thread.run_sync(store.store_response, owner, key, response)
 
     @staticmethod
     async def _replay(send: Send, stored: StoredResponse, digest: str, key: str) -> None:
+        if stored.status_code == 0:
+            message = f"a request with Idempotency-Key {key!r} is still being processed"
+            await _send_json(send, 409, _error("in_progress", message, "Idempotency-Key"))
+            return
         if stored.request_hash != digest:
             message = f"Idempotency-Key {key!r} was already used with a different request"
             await _send_json(send, 409, _error("conflict", message, "Idempotency-Key"))

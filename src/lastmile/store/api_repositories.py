@@ -17,6 +17,8 @@ from lastmile.store.tracking_journal import SqlTrackingUnitOfWork
 
 #: How long a POST's answer is replayed for its Idempotency-Key (docs/api.md).
 IDEMPOTENCY_TTL = timedelta(hours=24)
+#: A claim older than this belongs to a request that died; the key may be used again.
+IDEMPOTENCY_CLAIM = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -140,35 +142,58 @@ class SqlApiStore:
                 raise NotFound("active api key", key_id)
 
     # idempotency
-    def stored_response(
-        self, scope: str, key: str, now: datetime | None = None
+    def claim(
+        self, scope: str, key: str, request_hash: str, now: datetime | None = None
     ) -> StoredResponse | None:
-        """The answer stored for ``key`` in ``scope`` unless it is older than the TTL."""
+        """Reserve ``key`` for a request about to run; ``None`` when it is now ours.
+
+        Otherwise the row already there: a finished answer to replay (or to refuse, if its
+        request differs), or an in-flight claim (``status_code`` 0) of a concurrent request.
+        Expired answers and claims abandoned for ``IDEMPOTENCY_CLAIM`` are cleared first.
+        """
+        now = now or datetime.now(UTC)
         c = a.idempotency_keys.c
-        since = (now or datetime.now(UTC)) - IDEMPOTENCY_TTL
-        stmt = sa.select(c.request_hash, c.status_code, c.headers, c.body).where(
-            c.scope == scope, c.key == key, c.created_at > since
+        stale = sa.delete(a.idempotency_keys).where(
+            c.scope == scope,
+            sa.or_(
+                c.created_at <= now - IDEMPOTENCY_TTL,
+                sa.and_(c.status_code == 0, c.created_at <= now - IDEMPOTENCY_CLAIM),
+            ),
         )
+        row = {"scope": scope, "key": key, "request_hash": request_hash, "status_code": 0,
+               "headers": {}, "body": "", "created_at": now}  # fmt: skip
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(stale)
+                conn.execute(sa.insert(a.idempotency_keys), [row])
+            return None
+        except sa.exc.IntegrityError:
+            pass
+        stmt = sa.select(c.request_hash, c.status_code, c.headers, c.body)
         with self._engine.connect() as conn:
-            row = conn.execute(stmt).mappings().first()
-        return StoredResponse(**row) if row else None
+            found = conn.execute(stmt.where(c.scope == scope, c.key == key)).mappings().first()
+        if found is None:  # released in between: the caller may simply try again
+            raise Conflict(f"Idempotency-Key {key!r} is being used by a concurrent request")
+        return StoredResponse(**found)
 
     def store_response(
         self, scope: str, key: str, response: StoredResponse, now: datetime | None = None
     ) -> None:
-        """Remember an answer; the scope's expired answers are forgotten on the way."""
-        now = now or datetime.now(UTC)
-        row = {"scope": scope, "key": key, **vars(response), "created_at": now}
+        """Turn our claim on ``key`` into the answer to replay for ``IDEMPOTENCY_TTL``."""
         c = a.idempotency_keys.c
-        expired = sa.delete(a.idempotency_keys).where(
-            c.scope == scope, c.created_at <= now - IDEMPOTENCY_TTL
+        values = {**vars(response), "created_at": now or datetime.now(UTC)}
+        stmt = sa.update(a.idempotency_keys).where(c.scope == scope, c.key == key)
+        with self._engine.begin() as conn:
+            conn.execute(stmt.values(**values))
+
+    def release(self, scope: str, key: str) -> None:
+        """Give up our claim (an outcome a retry should not replay: 5xx, 401, 403, 429)."""
+        c = a.idempotency_keys.c
+        stmt = sa.delete(a.idempotency_keys).where(
+            c.scope == scope, c.key == key, c.status_code == 0
         )
-        try:
-            with self._engine.begin() as conn:
-                conn.execute(expired)
-                conn.execute(sa.insert(a.idempotency_keys), [row])
-        except sa.exc.IntegrityError:
-            raise Conflict(f"Idempotency-Key {key!r} was used by a concurrent request") from None
+        with self._engine.begin() as conn:
+            conn.execute(stmt)
 
     # audit
     def audit(

@@ -198,3 +198,46 @@ def test_an_answer_older_than_a_day_is_forgotten(world: World) -> None:
     assert fresh.json()["ref"] != first.json()["ref"]
     again = _post(world, call, "old")
     assert again.json() == fresh.json() and again.headers["idempotent-replay"] == "true"
+
+
+def _owner(world: World) -> str:
+    import hashlib
+
+    return hashlib.sha256(world.admin.encode()).hexdigest()
+
+
+def test_a_retry_while_the_first_request_still_runs_is_refused_not_run_twice(
+    world: World,
+) -> None:
+    call = CALLS["create_webhook"](world)
+    store = world.client.app.state.services.api_store  # type: ignore[attr-defined]
+    store.claim(_owner(world), "in-flight", "whatever the first request was")  # still running
+    retry = _post(world, call, "in-flight")
+    assert retry.status_code == 409 and retry.json()["error"]["code"] == "in_progress"
+    listed = world.client.get("/v1/webhooks", headers={"X-API-Key": world.admin}).json()
+    assert listed == []
+
+
+def test_a_claim_abandoned_by_a_dead_request_is_taken_over(world: World) -> None:
+    call = CALLS["create_webhook"](world)
+    store = world.client.app.state.services.api_store  # type: ignore[attr-defined]
+    store.claim(_owner(world), "orphan", "x", now=datetime.now(UTC) - timedelta(minutes=5))
+    assert _post(world, call, "orphan").status_code == 201
+
+
+def test_a_server_error_releases_the_key_so_the_retry_runs(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lastmile.store.webhook_repositories import SqlWebhookStore
+
+    call = CALLS["create_webhook"](world)
+    original = SqlWebhookStore.add_subscription
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(SqlWebhookStore, "add_subscription", broken)
+    assert _post(world, call, "after-500").status_code == 500
+    monkeypatch.setattr(SqlWebhookStore, "add_subscription", original)
+    again = _post(world, call, "after-500")
+    assert again.status_code == 201 and "idempotent-replay" not in again.headers
