@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,8 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from lastmile.domain import Order
 from lastmile.domain.errors import Conflict, NotFound
 from lastmile.store import api_tables as a
+from lastmile.store.tracked import TrackedOrders
 from lastmile.store.tracking_journal import SqlTrackingUnitOfWork
 
 #: How long a POST's answer is replayed for its Idempotency-Key (docs/api.md).
@@ -93,6 +95,20 @@ class AuditedUnitOfWork(SqlTrackingUnitOfWork):
     def _rollback_transaction(self) -> None:
         self._audits = []
         super()._rollback_transaction()
+
+
+def load_orders(uow: AuditedUnitOfWork, refs: Sequence[str]) -> list[Order]:
+    """The stored orders among ``refs``, read in bulk (a chunked ``IN``, not one query per
+    ref) and tracked by ``uow`` like any it hands out; absent refs are left out."""
+    orders = uow.orders
+    assert isinstance(orders, TrackedOrders)
+    uow.flush()
+    missing = [r for r in refs if r not in orders._seen]
+    records = orders._gateway.fetch(missing) if missing else {}
+    for record in records.values():
+        orders._track(record)
+    found = (orders._seen.get(r) for r in refs)
+    return [o for o in found if o is not None]
 
 
 class SqlApiStore:

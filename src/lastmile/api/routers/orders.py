@@ -25,7 +25,7 @@ from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import LifecycleState, Order
 from lastmile.domain.errors import InvalidInput, NotFound
 from lastmile.exchange import Context, Kind
-from lastmile.store.api_repositories import AuditedUnitOfWork
+from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 READ = Depends(require("orders", Action.READ))
@@ -121,11 +121,10 @@ def upsert_order(
     return after
 
 
-def _views(uow: UnitOfWork, refs: list[str]) -> dict[str, dict[str, Any]]:
+def _views(uow: AuditedUnitOfWork, refs: list[str]) -> dict[str, dict[str, Any]]:
     """The stored orders among ``refs`` as the API shows them (absent ones are left out)."""
     context = context_of(uow)
-    found = (uow.orders.get(ref) for ref in refs)
-    return {o.ref: order_view(o, context) for o in found if o is not None}
+    return {o.ref: order_view(o, context) for o in load_orders(uow, refs)}
 
 
 class OrderBatch(BaseModel):
