@@ -78,3 +78,19 @@ def test_a_rolled_back_unit_of_work_forgets_its_queued_entries(api: Api) -> None
     finally:
         engine.dispose()
     assert [e["target"] for e in _audit(api)] == ["hubs/H8"]
+
+
+def test_a_batch_has_one_entry_with_each_changed_order_before_and_after(api: Api) -> None:
+    admin = api.as_(Role.ADMIN)
+    api.client.post("/v1/hubs", json=HUB, headers=admin)
+    api.client.post("/v1/orders", json=order("O1"), headers=admin)
+    batch = {"orders": [order("O1", priority=3), order("O2", 1), order("O3", 2)]}
+    api.client.post("/v1/orders/batch", json=batch, headers=admin)
+    api.client.post("/v1/orders/batch", json=batch, headers=admin)  # nothing changes
+    entries = [e for e in _audit(api) if e["action"] == "order.batch"]
+    assert len(entries) == 1
+    before, after = entries[0]["before"], entries[0]["after"]
+    assert isinstance(before, dict) and isinstance(after, dict)
+    assert sorted(after) == ["O1", "O2", "O3"] and sorted(before) == ["O1", "O2", "O3"]
+    assert before["O2"] is None and after["O2"]["ref"] == "O2"
+    assert before["O1"]["priority"] != 3 and after["O1"]["priority"] == 3
