@@ -15,16 +15,17 @@ class UnitOfWorkEntities:
 
     Order events carry the order, plan events the plan; route and tracking events
     (``route.dispatched``, ``eta.changed``, drift, ``exception.opened`` ...) carry the order
-    they name, else the route with its stops.
+    they name, else the route with its stops; geofence events (``vehicle.*``) the vehicle.
     """
 
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
     def current(self, event_type: str, aggregate_ref: str) -> Mapping[str, Any] | None:
-        from lastmile.api.records import context_of
+        from lastmile.api.records import context_of, write_row
         from lastmile.api.routers.orders import order_view
         from lastmile.api.views import plan_view
+        from lastmile.exchange import Kind
 
         with self._uow() as uow:
             if event_type.startswith("Plan"):
@@ -35,7 +36,11 @@ class UnitOfWorkEntities:
                 return order_view(order, context_of(uow))
             if event_type.startswith("Order"):
                 return None
-            return _route(uow, aggregate_ref)
+            route = _route(uow, aggregate_ref)
+            if route is not None:
+                return route
+            vehicle = uow.vehicles.get(aggregate_ref)  # geofence events name the vehicle
+            return write_row(Kind.VEHICLES, vehicle, context_of(uow)) if vehicle else None
 
 
 def _route(uow: UnitOfWork, route_ref: str) -> Mapping[str, Any] | None:

@@ -100,6 +100,16 @@ def plan_order(api: Api) -> None:
     assert job["status"] == "done", job
 
 
+def update_order(api: Api) -> None:
+    api.post("/v1/orders", json=ORDER)
+    api.post("/v1/orders", json={**ORDER, "priority": 3})
+
+
+def cancel_order(api: Api) -> None:
+    api.post("/v1/orders", json=ORDER)
+    api.post("/v1/orders/N1/cancel", json={"reason": "customer asked"})
+
+
 def dispatch_route(api: Api) -> None:
     etag = api.client.get("/v1/routes/R1", headers=api.headers).headers["etag"]
     response = api.client.post("/v1/routes/R1/dispatch", headers={**api.headers, "If-Match": etag})
@@ -158,6 +168,12 @@ class Case:
 CASES = {
     "order.created": Case("order.created", create_order, "N1", {"type": "OrderPlaced"}),
     "order.planned": Case("order.planned", plan_order, "N1", {"to_state": "planned"}),
+    "order.updated": Case("order.updated", update_order, "N1", {"type": "OrderUpdated"}),
+    "order.cancelled": Case("order.cancelled", cancel_order, "N1", {"to_state": "cancelled"}),
+    "plan.created": Case("plan.created", plan_order, "", {"type": "PlanCreated", "routes": 1}),
+    "vehicle.arrived": Case("vehicle.arrived", geofence_arrival, "VAN-1",
+                            {"type": "StopArrived", "stop_ref": "O-0"}),
+    "route.drifted": Case("route.drifted", drift, "R1", {"type": "RouteDrifted"}),
     "route.dispatched": Case("route.dispatched", dispatch_route, "R1",
                              {"type": "RouteDispatched", "route_ref": "R1", "stops": 3}),
     "stop.arrived": Case("stop.arrived", geofence_arrival, "O-0",
