@@ -82,9 +82,7 @@ def apikey_create(
     url = _database(database)
     services = build_services(ApiSettings(database_url=url))
     try:
-        row, plaintext = create_key(services, parse_role(role), name, driver)
-        services.api_store.audit("cli", "api_key.create", f"api-keys/{row.key_id}", None,
-                                 {"role": row.role}, row.created_at)  # fmt: skip
+        row, plaintext = create_key(services, parse_role(role), name, driver, by="cli")
     except LastMileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -109,9 +107,11 @@ def apikey_revoke(
     url = _database(database)
     engine = make_engine(url)
     try:
-        now = datetime.now(UTC)
-        SqlApiStore(engine).revoke_key(key_id, now)
-        SqlApiStore(engine).audit("cli", "api_key.revoke", f"api-keys/{key_id}", None, None, now)
+        now, store = datetime.now(UTC), SqlApiStore(engine)
+        with store.begin() as conn:  # the revocation and its audit entry together
+            store.revoke_key(key_id, now, conn=conn)
+            after = {"revoked_at": now.isoformat()}
+            store.audit("cli", "api_key.revoke", f"api-keys/{key_id}", None, after, now, conn)
     except LastMileError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -35,11 +35,16 @@ class KeyOut(BaseModel):
 
 
 def create_key(
-    svc: Services, role: Role, name: str, driver_ref: str | None, by: Principal | None = None
+    svc: Services,
+    role: Role,
+    name: str,
+    driver_ref: str | None,
+    by: Principal | str | None = None,
 ) -> tuple[StoredKey, str]:
     """Store a new key; returns the row and the plaintext, which is never stored.
 
-    Made through the API (``by``), the key and its audit entry are one transaction.
+    With ``by`` (the caller, or an actor name such as ``"cli"``) the key and its audit entry
+    are one transaction.
     """
     if (role is Role.DRIVER) != (driver_ref is not None):
         raise InvalidInput(
@@ -56,8 +61,10 @@ def create_key(
     with svc.api_store.begin() as conn:
         svc.api_store.add_key(row, conn=conn)
         if by is not None:
+            actor = by if isinstance(by, str) else by.actor
             shown = {"role": row.role, "name": name, "driver_ref": driver_ref}
-            audit_now(svc, conn, by, "api_key.create", f"api-keys/{row.key_id}", None, shown)
+            target = f"api-keys/{row.key_id}"
+            svc.api_store.audit(actor, "api_key.create", target, None, shown, row.created_at, conn)
     return row, new.plaintext
 
 
