@@ -14,6 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from lastmile.cli import build_app
+from lastmile.store.api_repositories import SqlApiStore
+from lastmile.store.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -62,6 +64,13 @@ def test_serve_answers_with_a_key_from_the_cli_and_refuses_it_once_revoked(
     finally:
         server.terminate()
         server.wait(10)
+    engine = make_engine(database_url)
+    entries = SqlApiStore(engine).audit_entries(10)
+    engine.dispose()
+    assert [(e["actor"], e["action"], e["target"]) for e in reversed(entries)] == [
+        ("cli", "api_key.create", f"api-keys/{key_id}"),
+        ("cli", "api_key.revoke", f"api-keys/{key_id}"),
+    ]
 
 
 def test_an_unknown_role_is_refused_naming_the_roles(tmp_path: Path) -> None:
