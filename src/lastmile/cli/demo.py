@@ -1,16 +1,21 @@
-"""CLI commands: demo — generate a city, import it into a fresh database, summarise it.
+"""CLI commands: demo — a city imported, a day simulated through the platform, a scorecard.
 
-The demo goes through the same paths a user does (scenario files, ``lastmile import``), so a
-working demo means a working import. It never waits for input; ``--headless`` (or
-``LASTMILE_DEMO_HEADLESS=1``) also leaves out the hints meant for a person.
+The demo goes through the same paths a user does: scenario files and ``lastmile import``,
+then the simulator drives the day through the same dispatch and tracking code the API uses,
+on the same SQLite database that ``lastmile serve`` reads, so the API shows the day as it
+happens. It never waits for input. ``--headless`` (or ``LASTMILE_DEMO_HEADLESS=1``) runs the
+day as fast as it can without serving and exits 0 after the scorecard; otherwise the API
+keeps serving until Ctrl-C so the user can look around.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -32,6 +37,10 @@ from lastmile.cli.data import (
 from lastmile.exchange import Format
 
 if TYPE_CHECKING:
+    import uvicorn
+
+    from lastmile.analytics.daylog import DayLog
+    from lastmile.bootstrap import SqlUnitOfWorkFactory
     from lastmile.dispatch.ports import UnitOfWork
 
 DEFAULT_EXTRACT = ("data", "osm", "Helsinki.osm.pbf")
@@ -52,14 +61,21 @@ def default_osm() -> Path | None:
 
 def demo_command(
     orders: Annotated[int, typer.Option(help="Orders in the day (50 to 20,000).")] = 2000,
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic city.")] = 42,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic city and its day.")] = 42,
     osm: Annotated[Path | None, typer.Option(help="An .osm.pbf extract for real streets.")] = None,
     no_osm: Annotated[bool, typer.Option("--no-osm", help="Ignore ../shared extracts.")] = False,
     headless: Annotated[
-        bool, typer.Option(help="No hints for a person (LASTMILE_DEMO_HEADLESS=1).")
+        bool,
+        typer.Option(help="Run the day without serving and exit (LASTMILE_DEMO_HEADLESS=1)."),
     ] = False,
+    policy: Annotated[str, typer.Option(help="Dispatch policy: dynamic or static.")] = "dynamic",
+    host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the API (0: any free port).")] = 8000,
+    pace: Annotated[
+        float, typer.Option(help="Simulated seconds per wall second while serving.")
+    ] = 600.0,
 ) -> None:
-    """Generate a city, import it into a fresh SQLite database under ./var/demo, summarise it."""
+    """Generate a city, import it, simulate its day through the platform, print the scorecard."""
     from lastmile.config import get_settings
 
     settings = get_settings()
@@ -73,7 +89,7 @@ def demo_command(
     day = tomorrow()
     out.print(
         f"[bold]lastmile demo[/bold]: {orders:,} orders for {day}, seed {seed}, "
-        f"streets: {extract.name if extract else 'synthetic'}"
+        f"streets and travel times: {extract.name if extract else 'synthetic (haversine)'}"
     )
     paths = write_city(folder / "city", orders, seed, day, extract, Format.CSV)
     url, uow = database(f"sqlite:///{(folder / 'lastmile.sqlite3').as_posix()}")
@@ -82,9 +98,103 @@ def demo_command(
     if any(r.rejections for r in reports):
         raise typer.Exit(EXIT_REJECTED)
     summarise(uow, out)
-    out.print(f"Done in {time.perf_counter() - started:.1f} s. Database: {url}")
-    if not headless:
-        hints(folder, out)
+
+    from lastmile.bootstrap import SqlUnitOfWorkFactory
+
+    server = None if headless else _serve(url, host, port, out)
+    sql = SqlUnitOfWorkFactory(url)
+    try:
+        log = _simulate(orders, seed, day, extract, policy, sql, None if headless else pace, out)
+        _scorecard(log, folder / "report", out)
+        out.print(f"Done in {time.perf_counter() - started:.1f} s. Database: {url}")
+        if server is not None:
+            hints(folder, out)
+            _wait_for_ctrl_c(server, out)
+    finally:
+        sql.dispose()
+        if server is not None:
+            server.should_exit = True
+
+
+def _serve(url: str, host: str, port: int, out: Console) -> uvicorn.Server:
+    """``lastmile serve`` in a thread over the demo's database, with an admin key to try it."""
+    import uvicorn
+
+    from lastmile.api.app import create_app
+    from lastmile.api.auth import Role
+    from lastmile.api.routers.keys import create_key
+    from lastmile.api.services import ApiSettings, build_services, close_services
+
+    services = build_services(ApiSettings(database_url=url))
+    try:
+        _, key = create_key(services, Role.ADMIN, "demo", None)
+    finally:
+        close_services(services)
+    app = create_app(ApiSettings(database_url=url, run_worker=True))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="lastmile-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not server.started:
+        server.should_exit = True
+        out.print(f"[red]error:[/red] the API could not listen on {host}:{port} (port in use?)")
+        raise typer.Exit(2)
+    bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+    base = f"http://{host}:{bound}"
+    out.print(f"\n[bold]API[/bold] serving the day as it runs: {base}/docs")
+    out.print(f"  admin key (shown once): {key}", highlight=False)
+    out.print(
+        f'  try: curl -H "X-API-Key: {key}" "{base}/v1/routes?limit=5"\n',
+        highlight=False,
+    )
+    return server
+
+
+def _simulate(
+    orders: int,
+    seed: int,
+    day: date,
+    extract: Path | None,
+    policy: str,
+    uow: SqlUnitOfWorkFactory,
+    pace: float | None,
+    out: Console,
+) -> DayLog:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lastmile.sim.day import SimConfig, run_day
+
+    config = SimConfig(orders=orders, seed=seed, policy=policy, day=day, osm=extract)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(f"simulating the day ({policy} dispatch)", total=1.0)
+
+        def progress(done_s: float, total_s: float, doing: str) -> None:
+            clock = f"{int(done_s // 3600):02d}:{int(done_s % 3600 // 60):02d}"
+            bar.update(task, completed=done_s / total_s, description=f"+{clock} {doing}")
+
+        return run_day(config, uow_factory=uow, pace=pace, progress=progress)
+
+
+def _scorecard(log: DayLog, report: Path, out: Console) -> None:
+    from lastmile.analytics.report import print_scorecard, write_html, write_json
+    from lastmile.analytics.scorecard import score
+
+    card = score(log)
+    print_scorecard(out, card)
+    write_json(card, report / "scorecard.json")
+    out.print(f"Scorecard: {report / 'scorecard.json'}; report: {write_html(card, report)}")
+
+
+def _wait_for_ctrl_c(server: uvicorn.Server, out: Console) -> None:
+    out.print("[bold]Still serving[/bold]; press Ctrl-C to stop.")
+    try:
+        while not server.should_exit:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        out.print("stopping")
 
 
 def summarise(uow: UowFactory, out: Console) -> None:
