@@ -21,6 +21,10 @@ GROUP_COLUMNS = (
     "orders", "on time", "OTIF", "1st attempt", "km/stop", "cost/stop", "stops/h",
     "time util", "cap util", "ETA MAE", "dwell med", "dwell P90", "CO2/stop", "exc.",
 )  # fmt: skip
+#: The columns kept when the terminal is too narrow for all of them (the JSON and HTML keep all).
+NARROW_COLUMNS = ("orders", "on time", "1st attempt", "km/stop", "stops/h", "ETA MAE", "exc.")
+#: Terminal width below which the group tables show only :data:`NARROW_COLUMNS`.
+FULL_WIDTH = 170
 VERDICTS = {
     B_BETTER: "B better",
     A_BETTER: "A better",
@@ -111,17 +115,21 @@ def print_scorecard(console: Console, card: Scorecard) -> None:
         f"orders {c.orders}: delivered {c.delivered}, failed {c.failed}, rescheduled "
         f"{c.rescheduled}, cancelled {c.cancelled}, unserved {c.unserved}"
     )
+    names = GROUP_COLUMNS if console.width >= FULL_WIDTH else NARROW_COLUMNS
+    keep = [0] + [1 + GROUP_COLUMNS.index(name) for name in names]
     for title, groups in (
         ("By zone", card.by_zone),
         ("By promised window (local)", card.by_window),
     ):
         table = Table(title=title)
         table.add_column("zone" if title == "By zone" else "window", no_wrap=True)
-        for name in GROUP_COLUMNS:
-            table.add_column(name, justify="right")
+        for name in names:
+            table.add_column(name, justify="right", no_wrap=True)
         for cells in group_rows(groups):
-            table.add_row(*cells)
+            table.add_row(*(cells[i] for i in keep))
         console.print(table)
+    if names is NARROW_COLUMNS:
+        console.print(f"(a wider terminal, ≥ {FULL_WIDTH} columns, shows every KPI per group)")
     if card.overall.exceptions:
         kinds = ", ".join(f"{kind} {n}" for kind, n in card.overall.exceptions.items())
         console.print(f"exceptions raised: {kinds}")

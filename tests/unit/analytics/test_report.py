@@ -89,3 +89,12 @@ def test_the_comparison_html_has_its_forest_plot(tmp_path: Path) -> None:
 def test_an_empty_day_prints_dashes_not_errors() -> None:
     text = rendered(print_scorecard, score(DayLog(DAY, "UTC")))
     assert "On time in window" in text and "0 / 0" in text and "–" in text
+
+
+def test_a_narrow_terminal_gets_readable_group_tables_with_the_key_kpis() -> None:
+    console = Console(record=True, width=100)
+    print_scorecard(console, score(handmade_day()))
+    text = console.export_text()
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert "6.25 km" in text and "09:00–12:00" in text  # full values, not cut to "6…"
+    assert "dwell P90" not in text and "every KPI per group" in text
