@@ -279,7 +279,18 @@ def main() -> None:
         "load_average_at_start": os.getloadavg()[0],
         "reference_s": args.reference_s,
     }
-    rows = [run_size(n, args.seed, args.reference_s) for n in sizes]
+    body: dict[str, Any] = {"meta": meta, "rows": []}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    if args.raw_stops:  # first: the head-to-head is the target that matters most
+        body["versus_raw"] = versus_raw(
+            args.raw_stops, args.raw_vehicles, args.seed, args.raw_limit
+        )
+        RESULTS.write_text(json.dumps(body, indent=1))
+        print_duel(body["versus_raw"])
+    rows = body["rows"]
+    for n in sizes:
+        rows.append(run_size(n, args.seed, args.reference_s))
+        RESULTS.write_text(json.dumps(body, indent=1))
     meta["load_average_at_end"] = os.getloadavg()[0]
     table = Table(title=f"synthetic city days, reference {args.reference_s:g} s")
     for column in (
@@ -306,29 +317,27 @@ def main() -> None:
             str(r["reference_violations"] + r["first_violations"]),
         )
     Console().print(table)
-    body: dict[str, Any] = {"meta": meta, "rows": rows}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(body, indent=1))
-    if args.raw_stops:
-        body["versus_raw"] = head = versus_raw(
-            args.raw_stops, args.raw_vehicles, args.seed, args.raw_limit
+
+
+def print_duel(head: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    duel = Table(title=f"plain day: {head['stops']:,} stops, {head['vehicles']} vans")
+    for column in ("solver", "wall s", "served", "cost €", "score €", "violations"):
+        duel.add_column(column, justify="right")
+    for name in ("lastmile", "pyvrp"):
+        r = head[name]
+        duel.add_row(
+            name,
+            f"{r['wall_s']:.1f}",
+            str(r["served"]),
+            f"{r['cost_cents'] / 100:,.0f}",
+            f"{r['score'] / 100:,.0f}",
+            str(r["violations"]),
         )
-        meta["load_average_at_end"] = os.getloadavg()[0]
-        RESULTS.write_text(json.dumps(body, indent=1))
-        duel = Table(title=f"plain day: {head['stops']:,} stops, {head['vehicles']} vans")
-        for column in ("solver", "wall s", "served", "cost €", "score €", "violations"):
-            duel.add_column(column, justify="right")
-        for name in ("lastmile", "pyvrp"):
-            r = head[name]
-            duel.add_row(
-                name,
-                f"{r['wall_s']:.1f}",
-                str(r["served"]),
-                f"{r['cost_cents'] / 100:,.0f}",
-                f"{r['score'] / 100:,.0f}",
-                str(r["violations"]),
-            )
-        Console().print(duel)
+    Console().print(duel)
 
 
 if __name__ == "__main__":
