@@ -8,9 +8,6 @@ paired difference with its confidence interval.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -110,21 +107,6 @@ def _timings(log: DayLog) -> str:
     return f"replans {log.notes.get('replans', '0')}; wall time: {parts}"
 
 
-def _run(config: SimConfig) -> DayLog:
-    from lastmile.sim.day import run_day
-
-    return run_day(config)
-
-
-def run_seeds(config: SimConfig, policies: tuple[str, str], seeds: int) -> list[list[DayLog]]:
-    """Every (policy, seed) day, two at a time in worker processes; logs per policy."""
-    jobs = [replace(config, policy=p, seed=config.seed + k) for p in policies for k in range(seeds)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
-        logs = list(pool.map(_run, jobs))
-    return [logs[:seeds], logs[seeds:]]
-
-
 def _compare(
     config: SimConfig,
     policies: tuple[str, str],
@@ -135,6 +117,7 @@ def _compare(
     from lastmile.analytics.compare import compare
     from lastmile.analytics.report import print_comparison, write_html, write_json
     from lastmile.domain.errors import InvalidInput
+    from lastmile.sim.day import run_policies
     from lastmile.sim.policies import POLICIES
 
     for p in policies:
@@ -143,7 +126,7 @@ def _compare(
     if seeds < 2:
         raise InvalidInput(f"--seeds needs at least 2 days for an interval, got {seeds}")
     with console.status(f"{len(policies) * seeds} days, two at a time ..."):
-        a, b = run_seeds(config, policies, seeds)
+        a, b = run_policies(config, policies, seeds)
     comparison = compare(a, b)
     print_comparison(console, comparison)
     if json_out is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from lastmile.planning.solver import SolveOptions
 from lastmile.sim.clock import SimClock
 from lastmile.sim.driving import Street
 from lastmile.sim.facts import DayFacts, draw_facts
-from lastmile.sim.fleet import trim_fleet
+from lastmile.sim.fleet import roster_for_demand, trim_fleet
 from lastmile.sim.people import Knobs
 from lastmile.sim.platform import Platform
 from lastmile.sim.policies import POLICIES, Dispatcher, FixedEffort
@@ -149,6 +149,7 @@ def simulate(
     scenario = generate(config.orders, config.seed, config.day, osm=config.osm)
     if config.vehicles is not None:
         trim_fleet(scenario, config.vehicles)
+    roster_for_demand(scenario)
     provider = provider or _provider(config)
     phases["scenario_s"] = time.perf_counter() - began
     day = _Day(config, scenario, provider, backend, pace, progress, phases)
@@ -367,3 +368,26 @@ def _doing(day: _Day) -> str:
     out = sum(1 for v in vans if v.phase.value in ("driving", "serving", "loading"))
     done = sum(1 for p in day.parcels.values() if p.delivered)
     return f"{out} vans out, {done} delivered"
+
+
+def _run_one(config: SimConfig) -> DayLog:
+    return run_day(config)
+
+
+def run_policies(
+    config: SimConfig, policies: tuple[str, str], seeds: int, *, workers: int = 2
+) -> tuple[list[DayLog], list[DayLog]]:
+    """Each policy's days over seeds ``config.seed`` .. ``+ seeds - 1``, ``workers`` at a time
+    in worker processes (each day plans on one core)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [
+        replace(config, policy=p, seed=config.seed + k, workers=1)
+        for p in policies
+        for k in range(seeds)
+    ]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        logs = list(pool.map(_run_one, jobs))
+    return logs[:seeds], logs[seeds:]

@@ -41,3 +41,27 @@ def trim_fleet(scenario: Scenario, vehicles: int) -> None:
             shifts.append(replace(shift, vehicle_ref=vehicle.ref))
     scenario.vehicles = kept
     scenario.shifts = shifts
+
+
+#: The twin's roster, cycled over each hub's vehicles: early vans take the morning slots,
+#: late ones the evening, where most customers want their parcels.
+ROSTER_START_H = (7, 12, 8, 13, 10, 12)
+ROSTER_SHIFT_H = 9
+LAST_RETURN_H = 22
+
+
+def roster_for_demand(scenario: Scenario) -> None:
+    """Give each vehicle's driver a nine-hour shift from the roster (the generator's shifts
+    are a sample for imports, mostly in the morning); spare drivers stay home."""
+    shifts = []
+    by_hub: dict[str, int] = Counter()
+    for shift in scenario.shifts:
+        if shift.vehicle_ref is None:
+            continue
+        n = by_hub[shift.hub_ref]
+        by_hub[shift.hub_ref] += 1
+        start_h = ROSTER_START_H[n % len(ROSTER_START_H)]
+        start = shift.start.replace(hour=start_h, minute=0)
+        end = start.replace(hour=min(LAST_RETURN_H, start_h + ROSTER_SHIFT_H))
+        shifts.append(replace(shift, start=start, end=end, max_overtime_s=1800))
+    scenario.shifts = shifts

@@ -17,7 +17,8 @@ knows: served stops, the stop under way, what is on board), as the control tower
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -29,8 +30,18 @@ from lastmile.dispatch.state import VehicleState
 from lastmile.domain import Conflict, Order, Zone
 from lastmile.domain.events import Command, DomainEvent
 from lastmile.domain.order import stop_for_order
+from lastmile.planning.assemble import assemble
+from lastmile.planning.construct import construct
+from lastmile.planning.diagnose import explain_left_out, precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.solver import PlanResult, SolveOptions, Solver
+from lastmile.planning.solver import (
+    PlanResult,
+    RoutePlan,
+    RouteResult,
+    SolveOptions,
+    Solver,
+    UnassignedStop,
+)
 from lastmile.sim.platform import Platform
 
 log = logging.getLogger(__name__)
@@ -49,21 +60,68 @@ WORK_CHANGED = (
 
 
 @dataclass
+class GreedySolver:
+    """Planning's greedy construction, or the warm start when it serves more, timed by
+    ``assemble``: no search. Fast and deterministic."""
+
+    name: str = "greedy"
+
+    def solve(self, problem: PlanningProblem, options: SolveOptions) -> PlanResult:
+        began = time.perf_counter()
+        servable, rejected = precheck(problem)
+        keep = set(servable)
+        candidates = [construct(problem, servable)]
+        if options.initial:
+            candidates.append(_restricted(options.initial, keep))
+        best: tuple[tuple[int, int], list[RouteResult], list[UnassignedStop]] | None = None
+        for plans in candidates:
+            routes, dropped = assemble(problem, plans)
+            score = (-sum(len(r.visits) for r in routes), sum(r.cost_cents for r in routes))
+            if best is None or score < best[0]:
+                best = (score, routes, dropped)
+        assert best is not None
+        _, routes, dropped = best
+        served = {v.job for r in routes for v in r.visits}
+        gone = {d.ref for d in dropped}
+        left = [j for j in servable if j not in served and problem.jobs[j].ref not in gone]
+        unassigned = rejected + dropped + explain_left_out(problem, left, routes)
+        return PlanResult(
+            problem.origin, routes, unassigned, self.name, time.perf_counter() - began
+        )
+
+
+def _restricted(plans: Sequence[RoutePlan], keep: set[int]) -> list[RoutePlan]:
+    out = []
+    for p in plans:
+        trips = tuple(t for t in (tuple(j for j in trip if j in keep) for trip in p.trips) if t)
+        if trips:
+            out.append(RoutePlan(p.vehicle, trips))
+    return out
+
+
+@dataclass
 class FixedEffort:
     """A solver bounded by search iterations, not wall time: a seeded day replays exactly
     and runs the same on a loaded machine as on an idle one. The iterations shrink as the
-    problem grows (``work`` / stops, within ``low`` and ``high``), as a time budget would."""
+    problem grows (``work`` / stops, within ``low`` and ``high``), as a time budget would.
+
+    A problem with more than ``max_per_vehicle`` stops per vehicle (a van alone at the hub
+    facing the day's backlog) goes to :class:`GreedySolver`: PyVRP's local search on such a
+    lopsided problem can take minutes for nothing but the same few stops."""
 
     inner: Solver
     work: int
     low: int = 20
     high: int = 400
+    max_per_vehicle: int = 80
     name: str = "pyvrp-fixed-effort"
 
     def iterations(self, stops: int) -> int:
         return max(self.low, min(self.high, self.work // max(1, stops)))
 
     def solve(self, problem: PlanningProblem, options: SolveOptions) -> PlanResult:
+        if len(problem.jobs) > self.max_per_vehicle * max(1, len(problem.vehicles)):
+            return GreedySolver().solve(problem, options)
         bounded = replace(
             options, max_iterations=self.iterations(len(problem.jobs)), time_limit_s=3600.0
         )

@@ -1,0 +1,108 @@
+"""The simulator: a 2,000-order day headless, and static against dynamic dispatch over seeds.
+
+    flock /tmp/lastmile-bench.lock .venv/bin/python benchmarks/sim.py \
+        --orders 2000 --vehicles 25 --compare-orders 300 --seeds 10
+
+(a) one dynamic day of ``--orders`` orders and ``--vehicles`` vehicles, in memory, with the
+wall time of each phase (scenario, morning plan, the simulated day, of which re-planning);
+target: at most 3 minutes. (b) the same scenario under the static morning plan and under
+lastmile's dynamic dispatch over ``--seeds`` seeds of ``--compare-orders`` orders (two
+worker processes), each KPI's paired difference with its 95 % interval; target: dynamic
+better on on-time rate and km per stop with intervals that exclude zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "sim.json"
+PHASES = ("scenario_s", "setup_s", "morning_plan_s", "simulation_s", "replan_s", "total_s")
+
+
+def one_day(args: argparse.Namespace) -> dict[str, Any]:
+    from collections import Counter
+
+    from lastmile.sim.day import SimConfig, run_day
+
+    config = SimConfig(orders=args.orders, vehicles=args.vehicles, seed=args.seed)
+    began = time.perf_counter()
+    log = run_day(config)
+    wall = time.perf_counter() - began
+    outcomes = Counter(d.outcome.value for d in log.deliveries)
+    return {
+        "orders": args.orders,
+        "vehicles": len(log.vehicles),
+        "wall_s": wall,
+        "phases": {k: float(log.notes.get(k, "nan")) for k in PHASES},
+        "replans": int(log.notes.get("replans", "0")),
+        "outcomes": dict(outcomes),
+        "eta_samples": len(log.etas),
+        "exceptions": len(log.exceptions),
+    }
+
+
+def comparison(args: argparse.Namespace) -> dict[str, Any]:
+    from lastmile.analytics.compare import compare
+    from lastmile.analytics.serial import to_json
+    from lastmile.sim.day import SimConfig, run_policies
+
+    config = SimConfig(orders=args.compare_orders, vehicles=args.compare_vehicles, seed=1)
+    began = time.perf_counter()
+    static, dynamic = run_policies(config, ("static", "dynamic"), args.seeds)
+    wall = time.perf_counter() - began
+    result = compare(static, dynamic)
+    return {"wall_s": wall, "comparison": json.loads(to_json(result)), "object": result}
+
+
+def main() -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from lastmile.analytics.report import print_comparison
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=2000)
+    parser.add_argument("--vehicles", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--compare-orders", type=int, default=300)
+    parser.add_argument("--compare-vehicles", type=int, default=None)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--skip-day", action="store_true")
+    parser.add_argument("--skip-compare", action="store_true")
+    args = parser.parse_args()
+    console = Console()
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg()[0],
+        **vars(args),
+    }
+    out: dict[str, Any] = {"meta": meta}
+    if not args.skip_day:
+        day = one_day(args)
+        out["day"] = day
+        table = Table(title=f"a {day['orders']}-order, {day['vehicles']}-vehicle day, dynamic")
+        table.add_column("phase")
+        table.add_column("wall s", justify="right")
+        for name, value in day["phases"].items():
+            table.add_row(name[:-2].replace("_", " "), f"{value:.1f}")
+        console.print(table)
+        console.print(f"replans {day['replans']}; outcomes {day['outcomes']}; target ≤ 180 s")
+    if not args.skip_compare:
+        cmp = comparison(args)
+        print_comparison(console, cmp.pop("object"))
+        console.print(f"{2 * args.seeds} days in {cmp['wall_s']:.0f} s")
+        out["compare"] = cmp
+    meta["load_average_at_end"] = os.getloadavg()[0]
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
