@@ -19,7 +19,7 @@ from datetime import datetime
 
 from lastmile.dispatch.tracking import record_scans
 from lastmile.dispatch.tracking_eta import RouteProgress, refresh_route_etas, route_progress
-from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork
+from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork, writes_events
 from lastmile.domain.errors import NotFound
 from lastmile.domain.events import DomainEvent
 from lastmile.domain.values import Coordinate
@@ -124,21 +124,36 @@ class LiveMonitor:
         return events
 
     def _apply(self, events: list[DomainEvent], now: datetime) -> None:
+        """Store what the events record, each with its event in the same transaction where
+        the store can; the rest (drift, long stops, their exceptions) in one unit of work."""
         scans: list[Scan] = []
         events += [self._opened(e) for e in events if isinstance(e, RouteDrifted | LongStop)]
+        eventful, rest = writes_events(self.store), []
         for event in events:
+            with_it = [event] if eventful is not None else []
             if isinstance(event, StopArrived):
                 route = self._route_of(event.vehicle_ref)
-                self.store.add_arrival(route, event.stop_ref, event.arrived_at, "geofence")
+                at, stop = event.arrived_at, event.stop_ref
+                if eventful is not None:
+                    eventful.add_arrival(route, stop, at, "geofence", with_it)
+                else:
+                    self.store.add_arrival(route, stop, at, "geofence")
                 scans += [_arrived_scan(event, ref) for ref in event.order_refs]
             elif isinstance(event, StopDeparted):
                 dwell = Dwell(event.stop_ref, event.arrived_at, event.departed_at)
-                self.store.add_dwells(event.vehicle_ref, [dwell])
+                if eventful is not None:
+                    eventful.add_dwells(event.vehicle_ref, [dwell], with_it)
+                else:
+                    self.store.add_dwells(event.vehicle_ref, [dwell])
+            else:
+                with_it = []
+            if not with_it:
+                rest.append(event)
         if scans:
             record_scans(self.uow_factory, scans, now=now)
-        if events:
+        if rest:
             with self.uow_factory() as uow:
-                uow.publish(events)
+                uow.publish(rest)
                 uow.commit()
 
     def _opened(self, event: RouteDrifted | LongStop) -> ExceptionOpened:

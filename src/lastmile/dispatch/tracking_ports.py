@@ -97,11 +97,21 @@ class TrackingStore(PingStore, Protocol):
 class EventWritingStore(TrackingStore, Protocol):
     """A tracking store that also writes outbox events, in the transaction of what it saves.
 
-    Stores that can (``writes_events = True``, the SQL one) keep an announced ETA or a flagged
-    POD and its event together; others get the events published in a unit of work after.
+    Stores that can (``writes_events = True``, the SQL one) keep an announced ETA, a geofenced
+    arrival, a dwell or a flagged POD and its event together; others get the events published
+    in a unit of work after.
     """
 
     writes_events: bool
+
+    def add_dwells(
+        self, vehicle_ref: str, dwells: Sequence[Dwell], events: Sequence[DomainEvent] = ()
+    ) -> None: ...
+
+    def add_arrival(
+        self, route_ref: str, stop_ref: str, at: datetime, source: str,
+        events: Sequence[DomainEvent] = (),
+    ) -> bool: ...  # fmt: skip
 
     def save_pod(
         self, pod: ProofOfDelivery, created_at: datetime, events: Sequence[DomainEvent] = ()

@@ -203,16 +203,21 @@ class SqlTrackingStore(SqlPingStore):
 
     writes_events = True
 
-    def add_dwells(self, vehicle_ref: str, dwells: Sequence[Dwell]) -> None:
+    def add_dwells(
+        self, vehicle_ref: str, dwells: Sequence[Dwell], events: Sequence[DomainEvent] = ()
+    ) -> None:
+        """Store dwells (once each), with ``events`` in the outbox in the same transaction."""
         rows = [
             {"vehicle_ref": vehicle_ref, "stop_ref": d.stop_ref, "arrived_at": d.arrived_at,
              "departed_at": d.departed_at, "dwell_s": d.dwell_s}
             for d in dwells
         ]  # fmt: skip
-        if rows:
+        if rows or events:
             with self._engine.begin() as conn:
-                stmt = _insert(conn, tt.dwells).on_conflict_do_nothing()
-                conn.execute(stmt, rows)
+                if rows:
+                    stmt = _insert(conn, tt.dwells).on_conflict_do_nothing()
+                    conn.execute(stmt, rows)
+                write_events(conn, events, datetime.now(UTC))
 
     def dwells(self, stop_ref: str) -> list[Dwell]:
         c = tt.dwells.c
@@ -220,12 +225,18 @@ class SqlTrackingStore(SqlPingStore):
         with self._engine.connect() as conn:
             return [Dwell(*r) for r in conn.execute(stmt.order_by(c.arrived_at))]
 
-    def add_arrival(self, route_ref: str, stop_ref: str, at: datetime, source: str) -> bool:
-        """Keep the first arrival per route and stop; later ones change nothing."""
+    def add_arrival(
+        self, route_ref: str, stop_ref: str, at: datetime, source: str,
+        events: Sequence[DomainEvent] = (),
+    ) -> bool:  # fmt: skip
+        """Keep the first arrival per route and stop; later ones change nothing. ``events``
+        (the detection) go to the outbox in the same transaction."""
         row = {"route_ref": route_ref, "stop_ref": stop_ref, "arrived_at": at, "source": source}
         with self._engine.begin() as conn:
             stmt = _insert(conn, tt.arrivals).on_conflict_do_nothing()
-            return len(conn.execute(stmt.returning(tt.arrivals.c.id), [row]).all()) == 1
+            new = len(conn.execute(stmt.returning(tt.arrivals.c.id), [row]).all()) == 1
+            write_events(conn, events, datetime.now(UTC))
+            return new
 
     def arrivals(self, route_ref: str | None = None) -> dict[tuple[str, str], datetime]:
         c = tt.arrivals.c

@@ -91,3 +91,31 @@ def test_a_far_pod_and_its_exception_are_kept_together(
     pod = capture()
     assert getattr(pod, "flagged", False)
     assert world.store.pods("O-2") and _outbox(world) == ["ExceptionOpened"]
+
+
+def test_a_geofenced_arrival_is_stored_with_its_event_or_not_at_all(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lastmile.dispatch.tracking_live import LiveMonitor
+    from lastmile.tracking.model import Ping
+
+    from .world import spot
+
+    monitor = LiveMonitor(world.new_uow, world.store, HaversineProvider())
+    monitor.follow("phone-1", "P1", "R1")
+    stop = spot(0)
+    pings = [Ping("phone-1", k, DAY + timedelta(seconds=20 * k), stop.lat, stop.lon)
+             for k in range(6)]  # fmt: skip
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(tracking_repositories, "write_events", broken)
+    with pytest.raises(RuntimeError):
+        monitor.observe(pings, DAY + timedelta(minutes=5))
+    assert world.store.arrivals("R1") == {}
+    monkeypatch.undo()
+    monitor.follow("phone-1", "P1", "R1")  # a restarted monitor sees the stay again
+    monitor.observe(pings, DAY + timedelta(minutes=5))
+    assert world.store.arrivals("R1") == {("R1", "O-0"): DAY}
+    assert "StopArrived" in _outbox(world)
