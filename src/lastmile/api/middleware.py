@@ -98,6 +98,14 @@ class GuardMiddleware:
         if stored is not None:
             await self._replay(send, stored, digest, key)
             return
+        await self._run_and_keep(scope, receive, send, store, (owner, key, digest))
+
+    async def _run_and_keep(
+        self, scope: Scope, receive: Receive, send: Send, store: SqlApiStore,
+        claim: tuple[str, str, str],
+    ) -> None:  # fmt: skip
+        """Run the request on our claim, then keep its answer or release the key."""
+        owner, key, digest = claim
         captured: dict[str, Any] = {"body": []}
 
         async def capture(message: Message) -> None:
