@@ -130,7 +130,9 @@ def _same(a: DayLog, b: DayLog) -> None:
 def sql_day(database_url: str) -> Iterator[SimulatedDay]:
     factory = SqlUnitOfWorkFactory(init_database(database_url))
     try:
-        yield simulate(replace(SMALL, policy="dynamic"), sql_backend(factory))
+        # The SQL path is the slow one: a smaller day, re-planned hourly.
+        config = replace(SMALL, orders=50, vehicles=3, policy="dynamic", replan_every_s=3600.0)
+        yield simulate(config, sql_backend(factory))
     finally:
         factory.dispose()
 
