@@ -21,9 +21,10 @@ from lastmile.api.records import (
     upsert_rows,
     write_row,
 )
+from lastmile.api.routers import filters
 from lastmile.dispatch.ports import UnitOfWork
-from lastmile.domain import LifecycleState, Order
-from lastmile.domain.errors import InvalidInput, NotFound
+from lastmile.domain import Order
+from lastmile.domain.errors import NotFound
 from lastmile.exchange import Context, Kind
 from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
 
@@ -53,32 +54,22 @@ def _get(uow: UnitOfWork, ref: str) -> Order:
     return order
 
 
-def _states(status: str | None) -> list[LifecycleState] | None:
-    if status is None:
-        return None
-    try:
-        return [LifecycleState(s) for s in status.split(",")]
-    except ValueError:
-        names = ", ".join(s.value for s in LifecycleState)
-        raise InvalidInput(f"unknown status; one of {names}", field="status") from None
-
-
-@router.get("", summary="List orders", operation_id="list_orders")
+@router.get("", summary="List orders", operation_id="list_orders", dependencies=[filters.STRICT])
 def list_orders(
     svc: ServicesDep,
     _: Annotated[Principal, READ],
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 100,
     cursor: str | None = None,
-    hub: str | None = None,
-    zone: str | None = None,
-    status: Annotated[str | None, Query(description="states, comma separated")] = None,
-    date: Annotated[str | None, Query(description="service date YYYY-MM-DD")] = None,
+    hub: filters.HubQuery = None,
+    zone: filters.ZoneQuery = None,
+    status: filters.StatesQuery = None,
+    date: filters.DateQuery = None,
 ) -> pagination.Page:
     with svc.uow() as uow:
         found = uow.orders.list_by(
             hub_ref=hub,
-            states=_states(status),
-            service_date=date,
+            states=filters.states(status),
+            service_date=filters.service_date(date),
             zone_ref=zone,
             limit=limit + 1,
             after_ref=pagination.decode(cursor),

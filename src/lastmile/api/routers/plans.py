@@ -13,6 +13,7 @@ from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal
 from lastmile.api.deps import ServicesDep, audit_now, require
 from lastmile.api.planner import run_job
+from lastmile.api.routers import filters
 from lastmile.api.views import plan_view
 from lastmile.domain.errors import NotFound
 
@@ -76,16 +77,18 @@ def get_plan_job(job_id: str, svc: ServicesDep, _: Annotated[Principal, READ]) -
     return _job(row)
 
 
-@router.get("", summary="List plans", operation_id="list_plans")
+@router.get("", summary="List plans", operation_id="list_plans", dependencies=[filters.STRICT])
 def list_plans(
     svc: ServicesDep,
     _: Annotated[Principal, READ],
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 50,
     cursor: str | None = None,
-    hub: str | None = None,
-    date: str | None = None,
+    hub: filters.HubQuery = None,
+    date: filters.DateQuery = None,
 ) -> pagination.Page:
+    """Plans have no status filter: every stored plan is a draft until routes are dispatched."""
     after = pagination.decode(cursor)
+    date = filters.service_date(date)
     with svc.uow() as uow:
         plans = sorted(uow.plans.list(), key=lambda p: p.ref)
     rows = [

@@ -4,6 +4,8 @@ No ``from __future__ import annotations`` here: the endpoints are made per kind 
 functions, and FastAPI must see their annotations as objects, not as names to resolve later.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -12,6 +14,7 @@ from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal
 from lastmile.api.deps import ServicesDep, audit, require
 from lastmile.api.records import body_model, context_of, first_error, row_of, upsert_rows, write_row
+from lastmile.api.routers import filters
 from lastmile.domain.errors import NotFound
 from lastmile.exchange import Kind
 from lastmile.store.api_repositories import AuditedUnitOfWork
@@ -20,31 +23,64 @@ from lastmile.store.api_repositories import AuditedUnitOfWork
 KINDS = (Kind.HUBS, Kind.ZONES, Kind.VEHICLES, Kind.DRIVERS, Kind.SHIFTS)
 
 
-def _matches(row: dict[str, Any], hub: str | None, date: str | None) -> bool:
-    if hub is not None and row.get("hub_ref") != hub:
-        return False
-    return date is None or str(row.get("start") or "").startswith(date)
+@dataclass(frozen=True)
+class _Filters:
+    hub: str | None = None
+    date: str | None = None
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        """``date`` is the day a shift starts, read in its hub's zone (as the row shows it)."""
+        if self.hub is not None and row.get("hub_ref") != self.hub:
+            return False
+        return self.date is None or str(row.get("start") or "").startswith(self.date)
+
+
+def _none() -> _Filters:
+    return _Filters()
+
+
+def _by_hub(hub: filters.HubQuery = None) -> _Filters:
+    return _Filters(hub=hub)
+
+
+def _by_hub_and_date(
+    hub: filters.HubQuery = None,
+    date: Annotated[str | None, Query(description="day the shift starts, YYYY-MM-DD")] = None,
+) -> _Filters:
+    return _Filters(hub=hub, date=filters.service_date(date))
+
+
+#: The filters that make sense per kind: hubs have none, shifts also have a day.
+FILTERS: dict[Kind, Callable[..., _Filters]] = {
+    Kind.HUBS: _none,
+    Kind.ZONES: _by_hub,
+    Kind.VEHICLES: _by_hub,
+    Kind.DRIVERS: _by_hub,
+    Kind.SHIFTS: _by_hub_and_date,
+}
 
 
 def _add_reads(router: APIRouter, kind: Kind) -> None:
     name, noun = kind.value, kind.value[:-1]
     reader = Depends(require(name, Action.READ))
+    chosen = Depends(FILTERS[kind])
 
-    @router.get("", summary=f"List {name}", operation_id=f"list_{name}")
+    @router.get(
+        "", summary=f"List {name}", operation_id=f"list_{name}", dependencies=[filters.STRICT]
+    )
     def list_all(
         svc: ServicesDep,
         _: Annotated[Principal, reader],
+        found: Annotated[_Filters, chosen],
         limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 100,
         cursor: str | None = None,
-        hub: str | None = None,
-        date: Annotated[str | None, Query(description="YYYY-MM-DD (shifts)")] = None,
     ) -> pagination.Page:
         after = pagination.decode(cursor)
         with svc.uow() as uow:
             context = context_of(uow)
             entities = sorted(getattr(uow, name).list(), key=lambda e: e.ref)
             rows = [write_row(kind, e, context) for e in entities if after is None or e.ref > after]
-        rows = [r for r in rows if _matches(r, hub, date)]
+        rows = [r for r in rows if found.keeps(r)]
         return pagination.page_of(rows[:limit], limit, len(rows) > limit)
 
     @router.get("/{ref}", summary=f"Get one {noun}", operation_id=f"get_{noun}")

@@ -7,6 +7,8 @@ store. Reorders and moves are re-timed and checked by the planning checker first
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
@@ -16,13 +18,15 @@ from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal, Role
 from lastmile.api.deps import ServicesDep, audit, require
 from lastmile.api.planner import find_route, retime
+from lastmile.api.routers import filters
+from lastmile.api.services import Services
 from lastmile.api.views import etag, route_view, visit_view
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import LifecycleState
 from lastmile.domain.errors import Conflict, InvalidInput, NotFound
 from lastmile.domain.events import RouteDispatched
-from lastmile.domain.plan import Plan, Route
-from lastmile.store.api_repositories import AuditedUnitOfWork
+from lastmile.domain.plan import Plan, Route, Visit
+from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
 
 router = APIRouter(tags=["routes"])
 READ = Depends(require("routes", Action.READ))
@@ -60,28 +64,73 @@ def _dispatcher(who: Annotated[Principal, WRITE]) -> Principal:
 DISPATCH = Depends(_dispatcher)
 
 
-@router.get("/v1/routes", summary="List routes", operation_id="list_routes")
+def _order_facts(uow: AuditedUnitOfWork, plans: list[Plan]) -> dict[str, tuple[str | None, str]]:
+    """Each routed order's zone and state, read in bulk (only when a filter needs them)."""
+    refs = sorted({o for p in plans for r in p.routes for v in r.visits for o in v.order_refs})
+    return {o.ref: (o.zone_ref, o.state.value) for o in load_orders(uow, refs)}
+
+
+@dataclass(frozen=True)
+class _StopFilter:
+    """Which stops a list keeps; a route is kept when any of its stops is (for ``zone``)."""
+
+    zone: str | None
+    states: frozenset[str] | None
+    facts: dict[str, tuple[str | None, str]]
+
+    def keeps(self, visit: Visit) -> bool:
+        found = [self.facts[o] for o in visit.order_refs if o in self.facts]
+        return (self.zone is None or any(zone == self.zone for zone, _ in found)) and (
+            self.states is None or any(state in self.states for _, state in found)
+        )
+
+
+#: The stop filters: ``zone`` and order ``status``.
+_StopQuery = tuple[str | None, str | None]
+
+
+def _plans(
+    svc: Services, date: str | None, hub: str | None, stops: _StopQuery
+) -> tuple[list[Plan], _StopFilter]:
+    """The plans of ``date`` and ``hub``, and the stop filter (order facts loaded if needed)."""
+    day = filters.service_date(date)
+    zone, status = stops
+    wanted = filters.states(status)
+    with svc.uow() as uow:
+        plans = [
+            p for p in uow.plans.list()
+            if (day is None or p.service_date == day) and (hub is None or hub in p.hub_refs)
+        ]  # fmt: skip
+        needed = zone is not None or wanted is not None
+        facts = _order_facts(uow, plans) if needed else {}
+    states = None if wanted is None else frozenset(s.value for s in wanted)
+    return plans, _StopFilter(zone, states, facts)
+
+
+@router.get(
+    "/v1/routes", summary="List routes", operation_id="list_routes", dependencies=[filters.STRICT]
+)
 def list_routes(
     svc: ServicesDep,
     who: Annotated[Principal, READ],
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 100,
     cursor: str | None = None,
-    date: str | None = None,
-    hub: str | None = None,
-    status: str | None = None,
+    date: filters.DateQuery = None,
+    hub: filters.HubQuery = None,
+    zone: Annotated[str | None, Query(description="zone of any of the route's orders")] = None,
+    status: filters.RouteStatusQuery = None,
 ) -> pagination.Page:
     after = pagination.decode(cursor)
-    with svc.uow() as uow:
-        plans = uow.plans.list()
+    statuses = filters.route_statuses(status)
+    plans, stops = _plans(svc, date, hub, (zone, None))
     rows = sorted(
         (
             route_view(p, r)
             for p in plans
             for r in p.routes
             if _visible(who, r)
-            and (date is None or p.service_date == date)
-            and (hub is None or hub in p.hub_refs)
-            and (status is None or r.status == status)
+            and (statuses is None or r.status in statuses)
+            and (zone is None or any(stops.keeps(v) for v in r.visits))
         ),
         key=lambda row: row["ref"],
     )
@@ -99,23 +148,60 @@ def get_route(
     return route_view(plan, route)
 
 
-@router.get("/v1/stops", summary="Stops of the visible routes", operation_id="list_stops")
+def _stop_key(row: dict[str, Any]) -> str:
+    """A stop is its route and position: the same order can be a stop of several plans."""
+    return json.dumps([row["route_ref"], row["position"]])
+
+
+def _after_stop(cursor: str | None) -> tuple[str, int] | None:
+    text = pagination.decode(cursor)
+    if text is None:
+        return None
+    try:
+        route_ref, position = json.loads(text)
+        if isinstance(route_ref, str) and type(position) is int:
+            return route_ref, position
+    except (ValueError, TypeError):
+        pass
+    raise InvalidInput("not a cursor this API handed out", field="cursor", location="query")
+
+
+@router.get(
+    "/v1/stops", summary="Stops of the visible routes", operation_id="list_stops",
+    dependencies=[filters.STRICT],
+)  # fmt: skip
 def list_stops(
     svc: ServicesDep,
     who: Annotated[Principal, Depends(require("stops", Action.READ))],
-    route: str | None = None,
-    date: str | None = None,
-) -> list[dict[str, Any]]:
-    with svc.uow() as uow:
-        plans = uow.plans.list()
-    return [
-        visit_view(r, n, v)
-        for p in plans
-        if date is None or p.service_date == date
-        for r in p.routes
-        if _visible(who, r) and (route is None or r.ref == route)
-        for n, v in enumerate(r.visits)
-    ]
+    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = 100,
+    cursor: str | None = None,
+    route: Annotated[str | None, Query(description="route reference")] = None,
+    date: filters.DateQuery = None,
+    hub: filters.HubQuery = None,
+    zone: Annotated[str | None, Query(description="zone of any of the stop's orders")] = None,
+    status: Annotated[
+        str | None, Query(description="states of any of the stop's orders, comma separated")
+    ] = None,
+) -> pagination.Page:
+    """Stops in route then position order; the cursor names the last stop's route and position."""
+    after = _after_stop(cursor)
+    plans, stops = _plans(svc, date, hub, (zone, status))
+    found = sorted(
+        (
+            (r.ref, n, r, v)
+            for p in plans
+            for r in p.routes
+            if _visible(who, r) and (route is None or r.ref == route)
+            for n, v in enumerate(r.visits)
+            if stops.keeps(v) and (after is None or (r.ref, n) > after)
+        ),
+        key=lambda found: (found[0], found[1]),
+    )
+    rows = [visit_view(r, n, v) for _, n, r, v in found[: limit + 1]]
+    page = pagination.Page(items=rows[:limit])
+    if len(rows) > limit:
+        page.next_cursor = pagination.encode(_stop_key(rows[limit - 1]))
+    return page
 
 
 def _save(
