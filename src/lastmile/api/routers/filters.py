@@ -84,17 +84,12 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-_KNOWN: dict[int, frozenset[str]] = {}
-
-
 def known_query(request: Request) -> None:
     """Refuse query parameters the endpoint does not declare (``zone`` on a list without it)."""
     route: Any = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _KNOWN.get(id(route))
-    if known is None:
-        known = _KNOWN[id(route)] = frozenset(_query_names(route.dependant))
+    known = _query_names(route.dependant)  # a few fields: cheaper than caching it safely
     for name in request.query_params:
         if name not in known:
             raise InvalidInput(
