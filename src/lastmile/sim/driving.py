@@ -277,6 +277,19 @@ class Street:
         van.position = parcel.order.address.coordinate
         van.phase = Phase.SERVING
         parcel.arrivals.append(now)
+        window = parcel.order.window
+        opens = (window.start - self.platform.at(0.0)).total_seconds() if window else now
+        if now < opens:
+            # Drivers do not ring before the promised window opens: they wait at the door.
+            van.waiting_s += opens - now
+            van.busy_until_s = opens
+            self.clock.after(opens - now, lambda: self._serve(van, ref))
+            return
+        self._serve(van, ref)
+
+    def _serve(self, van: Van, ref: str) -> None:
+        now = self.clock.now_s
+        parcel = self.parcels[ref]
         k = min(parcel.attempts, 2)
         draws = self.facts.customers[ref]
         order = parcel.order
@@ -293,7 +306,8 @@ class Street:
         van.service_s += duration
         van.busy_until_s = now + duration
         reason = _reason(draws.reasons[k])
-        self.clock.after(duration, lambda: self.leave(van, ref, ok, now, reason))
+        arrived = parcel.arrivals[-1]
+        self.clock.after(duration, lambda: self.leave(van, ref, ok, arrived, reason))
 
     def leave(self, van: Van, ref: str, ok: bool, arrived: float, reason: str) -> None:
         now = self.clock.now_s

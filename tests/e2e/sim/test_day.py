@@ -48,6 +48,21 @@ def test_every_order_ends_delivered_failed_rescheduled_or_cancelled_with_a_reaso
                 assert d.completed_at is not None and d.vehicle_ref is not None
 
 
+def test_no_driver_rings_before_the_promised_window_opens(days: dict[str, SimulatedDay]) -> None:
+    for day in days.values():
+        served = 0
+        for d in day.log.deliveries:
+            if d.promised is None or d.completed_at is None or d.arrived_at is None:
+                continue
+            served += 1
+            opens = d.promised.start
+            assert d.completed_at > opens, f"{d.order_ref} served before its window opened"
+            if d.arrived_at < opens:  # arrived early and waited at the door
+                assert d.dwell_s is not None
+                assert d.dwell_s >= (opens - d.arrived_at).total_seconds()
+        assert served > 0
+
+
 def test_no_parcel_is_ever_on_two_vans(days: dict[str, SimulatedDay]) -> None:
     for day in days.values():
         with day.backend.uow() as uow:
