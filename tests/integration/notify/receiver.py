@@ -20,6 +20,7 @@ class Received:
     delay_s: float = 0.0
     bodies: list[dict[str, Any]] = field(default_factory=list)
     bad_signatures: int = 0
+    aborted: int = 0  # requests cut short by a sender that died mid-send
     header_ids: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -38,7 +39,13 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                length = int(self.headers["Content-Length"])
+                raw = self.rfile.read(length)
+                if len(raw) < length:
+                    # The sender died mid-request (the SIGKILL test): the body is cut short,
+                    # nothing was delivered, and the sender will retry. Not a bad signature.
+                    state.aborted += 1
+                    return
                 time.sleep(state.delay_s)
                 with state.lock:
                     if state.fail_first > 0:
