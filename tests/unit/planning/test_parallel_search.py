@@ -8,14 +8,8 @@ import time
 from lastmile.planning.construct import construct
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_solver import (
-    PyVRPSolver,
-    _cost,
-    _ils,
-    _Mailbox,
-    encode,
-    warm_start,
-)
+from lastmile.planning.pyvrp_search import _cost, _ils, _Mailbox
+from lastmile.planning.pyvrp_solver import PyVRPSolver, encode, warm_start
 from lastmile.planning.solver import SolveOptions
 from lastmile.planning.validate import check
 from tests.unit.planning.factory import problem, ring, stop, van
