@@ -11,16 +11,12 @@ are delivered by the real worker to an HTTP server on loopback that verifies sig
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,32 +24,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from scratch import scratch_database
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "api.json"
-PG_ADMIN = os.environ.get(
-    "LASTMILE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 HUB = {"ref": "H1", "name": "Hub", "lat": 52.52, "lon": 13.40, "timezone": "Europe/Berlin"}
-
-
-@contextlib.contextmanager
-def database(name: str) -> Iterator[str]:
-    if name == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    import sqlalchemy as sa
-
-    db = f"lastmile_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{db}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def order(n: int) -> dict[str, Any]:
@@ -139,7 +114,7 @@ def main() -> None:
     runs = []
     for name in args.backends:
         load = os.getloadavg()[0]
-        with database(name) as url:
+        with scratch_database(name) as url:
             init_database(url)
             figures = run_http(url, args.batches) | run_webhooks(url, args.events)
         runs.append({"backend": name, "figures": figures, "load": load})

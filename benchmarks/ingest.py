@@ -19,15 +19,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -35,12 +32,10 @@ from lastmile.dispatch.tracking import ingest_pings
 from lastmile.store.db import make_engine, migrate
 from lastmile.store.tracking_repositories import SqlPingStore
 from lastmile.tracking.model import Ping
+from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "ingest.json"
-PG_ADMIN = os.environ.get(
-    "LASTMILE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,44 +86,21 @@ def uploads(pings: list[Ping], batch: int, seed: int) -> list[list[Ping]]:
     return result
 
 
-def database(backend: str, folder: Path) -> tuple[str, Any]:
-    if backend == "sqlite":
-        return f"sqlite:///{folder / 'ingest.sqlite3'}", None
-    name = f"lastmile_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", (admin, name)
-
-
-def drop(handle: Any) -> None:
-    if handle is None:
-        return
-    admin, name = handle
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run(backend: str, batch: int, pings: list[Ping], now: datetime, seed: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder:
-        url, handle = database(backend, Path(folder))
-        try:
-            migrate(url)
-            engine = make_engine(url)
-            store = SqlPingStore(engine)
-            batches = uploads(pings, batch, seed)
-            sent = sum(len(b) for b in batches)
-            started, cpu = time.perf_counter(), time.process_time()
-            reports = [ingest_pings(store, b, now=now) for b in batches]
-            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-            replay_start = time.perf_counter()
-            replayed = sum(ingest_pings(store, b, now=now).stored for b in batches)
-            replay_wall = time.perf_counter() - replay_start
-            stored, rejected = store.counts()
-            engine.dispose()
-        finally:
-            drop(handle)
+    with scratch_database(backend) as url:
+        migrate(url)
+        engine = make_engine(url)
+        store = SqlPingStore(engine)
+        batches = uploads(pings, batch, seed)
+        sent = sum(len(b) for b in batches)
+        started, cpu = time.perf_counter(), time.process_time()
+        reports = [ingest_pings(store, b, now=now) for b in batches]
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        replay_start = time.perf_counter()
+        replayed = sum(ingest_pings(store, b, now=now).stored for b in batches)
+        replay_wall = time.perf_counter() - replay_start
+        stored, rejected = store.counts()
+        engine.dispose()
     return {
         "backend": backend, "batch": batch, "sent": sent, "stored": stored,
         "rejected": rejected, "duplicates": sent - stored - rejected,

@@ -16,9 +16,7 @@ import os
 import platform
 import random
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,12 +27,10 @@ from rich.table import Table
 
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import Address, Coordinate, Hub, Item, LifecycleState, Order, TimeWindow
+from scratch import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "store.json"
-PG_ADMIN = os.environ.get(
-    "LASTMILE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 STEPS = ("import", "re-import unchanged", "list one day in pages of 500", "advance all to ready")
 
 
@@ -71,32 +67,10 @@ def backend(name: str) -> Iterator[Callable[[], UnitOfWork]]:
     if name == "memory":
         yield memory_uow_factory()
         return
-    if name == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            factory = uow_factory(init_database(f"sqlite:///{folder}/bench.sqlite3"))
-            yield factory
-            factory.dispose()
-        return
-    with _scratch_postgres() as url:
+    with scratch_database(name) as url:
         factory = uow_factory(init_database(url))
         yield factory
         factory.dispose()
-
-
-@contextmanager
-def _scratch_postgres() -> Iterator[str]:
-    import sqlalchemy as sa
-
-    name = f"lastmile_bench_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run_steps(new_uow: Callable[[], UnitOfWork], n: int) -> dict[str, float]:

@@ -1,0 +1,38 @@
+"""A throw-away database for a benchmark run: a SQLite file or a PostgreSQL database.
+
+PostgreSQL databases are created under the admin URL (``LASTMILE_TEST_PG_ADMIN``) and
+dropped afterwards, whatever happens in between.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+PG_ADMIN = os.environ.get(
+    "LASTMILE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@contextmanager
+def scratch_database(backend: str) -> Iterator[str]:
+    """The URL of an empty database on ``backend`` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{folder}/bench.sqlite3"
+        return
+    import sqlalchemy as sa
+
+    name = f"lastmile_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
