@@ -166,20 +166,12 @@ def _simulate(
     pace: float | None,
     out: Console,
 ) -> DayLog:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from lastmile.sim.day import SimConfig, run_day
+    from lastmile.cli.simulating import run_day_with_progress
+    from lastmile.sim.day import SimConfig
 
     config = SimConfig(orders=orders, seed=seed, policy=policy, day=day, osm=extract)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=out, transient=True) as bar:
-        task = bar.add_task(f"simulating the day ({policy} dispatch)", total=1.0)
-
-        def progress(done_s: float, total_s: float, doing: str) -> None:
-            clock = f"{int(done_s // 3600):02d}:{int(done_s % 3600 // 60):02d}"
-            bar.update(task, completed=done_s / total_s, description=f"+{clock} {doing}")
-
-        return run_day(config, uow_factory=uow, pace=pace, progress=progress)
+    title = f"simulating the day ({policy} dispatch)"
+    return run_day_with_progress(config, out, title, uow_factory=uow, pace=pace)
 
 
 def _scorecard(log: DayLog, report: Path, out: Console) -> None:

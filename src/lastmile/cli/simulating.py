@@ -18,6 +18,7 @@ from lastmile.domain.errors import LastMileError
 
 if TYPE_CHECKING:
     from lastmile.analytics.daylog import DayLog
+    from lastmile.bootstrap import SqlUnitOfWorkFactory
     from lastmile.sim.day import SimConfig
 
 console = Console()
@@ -66,29 +67,44 @@ def simulate(
         raise typer.Exit(2) from err
 
 
+def run_day_with_progress(
+    config: SimConfig,
+    out: Console,
+    title: str,
+    *,
+    uow_factory: SqlUnitOfWorkFactory | None = None,
+    pace: float | None = None,
+) -> DayLog:
+    """One simulated day with a progress bar over its simulated clock."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lastmile.sim.day import run_day
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out, transient=True) as bar:
+        task = bar.add_task(title, total=1.0)
+
+        def progress(done_s: float, total_s: float, doing: str) -> None:
+            clock = f"{int(done_s // 3600):02d}:{int(done_s % 3600 // 60):02d}"
+            bar.update(task, completed=done_s / total_s, description=f"+{clock} {doing}")
+
+        return run_day(config, uow_factory=uow_factory, pace=pace, progress=progress)
+
+
 def _one_day(
     config: SimConfig, json_out: Path | None, report: Path | None, database: str | None
 ) -> None:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from lastmile.analytics.report import print_scorecard, write_html, write_json
     from lastmile.analytics.scorecard import score
-    from lastmile.sim.day import run_day
 
     factory = None
     if database is not None:
         from lastmile.bootstrap import SqlUnitOfWorkFactory, init_database
 
         factory = SqlUnitOfWorkFactory(init_database(database))
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{config.policy} day, seed {config.seed}", total=1.0)
-
-        def progress(done_s: float, total_s: float, doing: str) -> None:
-            clock = f"{int(done_s // 3600):02d}:{int(done_s % 3600 // 60):02d}"
-            bar.update(task, completed=done_s / total_s, description=f"+{clock} {doing}")
-
-        log = run_day(config, uow_factory=factory, progress=progress)
+    log = run_day_with_progress(
+        config, console, f"{config.policy} day, seed {config.seed}", uow_factory=factory
+    )
     if factory is not None:
         factory.dispose()
     card = score(log)
