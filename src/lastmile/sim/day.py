@@ -39,6 +39,7 @@ from lastmile.sim.platform import Platform
 from lastmile.sim.policies import POLICIES, Dispatcher, FixedEffort
 from lastmile.sim.record import build_daylog, close_reasons
 from lastmile.sim.scenario import Scenario, generate
+from lastmile.sim.uplink import Uplink
 from lastmile.sim.world import Parcel, Van
 
 #: Called with (simulated seconds done, simulated seconds in the day, what is happening).
@@ -84,6 +85,8 @@ class Backend:
     uow: Callable[[], TrackingUnitOfWork]
     store: TrackingStore
     name: str
+    #: How devices upload (``None``: in this process; see ``sim.uplink``).
+    uplink: Uplink | None = None
 
 
 def memory_backend() -> Backend:
@@ -196,7 +199,7 @@ class _Day:
         )  # fmt: skip
         self.platform = Platform(
             backend.uow, backend.store, provider, self.problem.origin, config.day.isoformat(),
-            f"P-{config.day:%Y%m%d}-{config.policy}-{config.seed}",
+            f"P-{config.day:%Y%m%d}-{config.policy}-{config.seed}", backend.uplink,
         )  # fmt: skip
         self.parcels = self._parcels()
         self.clock = SimClock(0.0, pace=pace)

@@ -2,9 +2,10 @@
 
 Drivers' pings, scans and proofs of delivery go through the same services the API calls
 (``dispatch.tracking.ingest_pings``, ``record_scans``, ``capture_pod`` and the
-``LiveMonitor``), on the SQL store. A device uploads what it recorded every ``flush_s``
-simulated seconds, as a phone app on a patchy network does; scans go with the same upload
-so a geofenced arrival is on the timeline before the doorstep scan that follows it.
+``LiveMonitor``), on the SQL store, or over HTTP/MQTT to a running server through an
+:mod:`~lastmile.sim.uplink`. A device uploads what it recorded every ``flush_s`` simulated
+seconds, as a phone app on a patchy network does; scans go with the same upload, after the
+pings, so a geofenced arrival is on the timeline before the doorstep scan that follows it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from lastmile.dispatch.tracking import capture_pod, ingest_pings, record_scans
 from lastmile.dispatch.tracking_live import LiveMonitor
 from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork
 from lastmile.domain import Coordinate, Hub, Order, Plan, Zone
@@ -23,24 +23,13 @@ from lastmile.domain.events import DomainEvent, OrderPlaced
 from lastmile.geo.travel import TravelTimeProvider
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.solver import PlanResult
+from lastmile.sim.uplink import InProcess, PodUpload, Uplink
 from lastmile.tracking.eta.prediction import EtaPrediction
 from lastmile.tracking.model import Ping, Scan, ScanKind
 
 T = TypeVar("T")
 #: Order states a plan may take a parcel from (back on the shelf counts).
 PLANNABLE = (LifecycleState.CREATED, LifecycleState.READY, LifecycleState.RETURNED)
-#: A tiny signature so every delivered order carries a real, verifiable POD.
-SIGNATURE = (
-    b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><path d="M0 5h40"/></svg>'
-)
-
-
-@dataclass
-class _Pod:
-    order_ref: str
-    at: datetime
-    position: Coordinate
-    name: str
 
 
 @dataclass
@@ -53,10 +42,12 @@ class Platform:
     origin: datetime
     service_date: str
     plan_ref: str
+    #: How the devices reach the platform; ``None``: in this process (see ``sim.uplink``).
+    uplink: Uplink | None = None
     monitor: LiveMonitor = field(init=False)
     pings: list[Ping] = field(default_factory=list)
     scans: list[Scan] = field(default_factory=list)
-    pods: list[_Pod] = field(default_factory=list)
+    pods: list[PodUpload] = field(default_factory=list)
     #: Every event the platform raised, with the simulated second it was raised at.
     events: list[tuple[float, DomainEvent]] = field(default_factory=list)
     dispatched: set[str] = field(default_factory=set)
@@ -70,6 +61,13 @@ class Platform:
         # Progress is re-read after every arrival, departure and scan: no wall-clock expiry,
         # so a replayed day sees the same ETAs.
         self.monitor = LiveMonitor(self.uow, self.store, self.provider, progress_ttl_s=1e12)
+        if self.uplink is None:
+            self.uplink = InProcess(self.uow, self.store, self.monitor)
+
+    @property
+    def device(self) -> Uplink:
+        assert self.uplink is not None, "set in __post_init__"
+        return self.uplink
 
     def at(self, t_s: float) -> datetime:
         return self.origin + timedelta(seconds=round(t_s, 3))
@@ -135,7 +133,7 @@ class Platform:
         for route in plan.routes:
             stops = tuple(v.stop_ref for v in route.visits)
             if self.followed.get(route.vehicle_ref) != stops:
-                self.monitor.follow(route.vehicle_ref, self.plan_ref, route.ref)
+                self.device.follow(route.vehicle_ref, self.plan_ref, route.ref)
                 self.followed[route.vehicle_ref] = stops
 
     def returned(self, ref: str) -> None:
@@ -150,7 +148,7 @@ class Platform:
         if now_s is None:
             self.scans.append(scan)
         else:
-            record_scans(self.uow, [scan], now=self.at(now_s))
+            self.device.hub_scans([scan], self.at(now_s))
 
     def cancel(self, order_ref: str, now_s: float) -> None:
         """The customer cancels an order whose parcel has not left the hub."""
@@ -162,27 +160,20 @@ class Platform:
             uow.commit()
 
     def pod(self, order_ref: str, at: datetime, position: Coordinate, name: str) -> None:
-        self.pods.append(_Pod(order_ref, at, position, name))
+        self.pods.append(PodUpload(order_ref, at, position, name))
 
     def flush(self, now_s: float) -> None:
         """Upload what the devices recorded up to now, through the ingestion services."""
         now = self.at(now_s)
         due, self.pings = _split(self.pings, lambda p: p.recorded_at <= now)
         if due:
-            report = ingest_pings(self.store, due, now=now)
-            accepted = [p for p in due if p.key not in report.rejected]
-            self._raised(now_s, self.monitor.observe(accepted, now))
+            self._raised(now_s, self.device.pings(due, now))
         scans, self.scans = _split(self.scans, lambda s: s.at <= now)
         if scans:
-            record_scans(self.uow, scans, now=now)
-            self._raised(now_s, self.monitor.after_scans([s.order_ref for s in scans]))
+            self._raised(now_s, self.device.scans(scans, now))
         pods, self.pods = _split(self.pods, lambda p: p.at <= now)
         for p in pods:
-            capture_pod(
-                self.uow, self.store, order_ref=p.order_ref, captured_at=p.at,
-                position=p.position, now=now, recipient_name=p.name,
-                signature=("image/svg+xml", SIGNATURE),
-            )  # fmt: skip
+            self.device.pod(p, now)
             self.pods_stored.add(p.order_ref)
 
     def raised(self, now_s: float, events: Iterable[DomainEvent]) -> None:

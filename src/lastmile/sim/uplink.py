@@ -1,0 +1,245 @@
+"""How simulated devices reach the platform: in this process, or over HTTP to ``lastmile serve``.
+
+A driver app uploads its pings, scans and proofs of delivery in batches and tells the server
+which route it follows when it receives one. ``InProcess`` calls the tracking services and
+the live monitor directly (the default: fast, no server). ``HttpUplink`` posts the same
+batches to a running server's ``/v1/tracking`` endpoints, so the server's ingestion, geofences
+and ETAs do the work, exactly as for a real device. Each request carries an Idempotency-Key
+derived from its content: a retry after a timeout or a dropped connection cannot store
+anything twice, and a refusal (bad key, 422) stops the day with the URL, status and body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from lastmile.dispatch.tracking import capture_pod, ingest_pings, record_scans
+from lastmile.dispatch.tracking_live import LiveMonitor
+from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork
+from lastmile.domain.errors import LastMileError
+from lastmile.domain.events import DomainEvent
+from lastmile.domain.values import Coordinate
+from lastmile.tracking.model import Ping, Scan
+from lastmile.tracking.wire import ping_to_json
+
+#: A tiny signature so every delivered order carries a real, verifiable POD.
+SIGNATURE = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><path d="M0 5h40"/></svg>'
+)
+#: Largest batches the API takes (see ``api/routers/tracking.py``).
+MAX_PINGS, MAX_SCANS = 10_000, 1_000
+#: Answers worth another try with the same Idempotency-Key: the server is busy or restarting.
+TRANSIENT = {429, 502, 503, 504}
+#: Reads back what the server's monitor raised (see ``sim.server_events``); None: nothing.
+EventSource = Callable[[], list[DomainEvent]]
+
+
+@dataclass(frozen=True)
+class PodUpload:
+    """A proof of delivery as the driver app captured it."""
+
+    order_ref: str
+    at: datetime
+    position: Coordinate
+    name: str
+
+
+class Uplink(Protocol):
+    """What a device sends; the events returned are those the platform raised in response."""
+
+    def follow(self, device_id: str, plan_ref: str, route_ref: str) -> None: ...
+
+    def pings(self, pings: Sequence[Ping], now: datetime) -> list[DomainEvent]: ...
+
+    def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]: ...
+
+    def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None: ...
+
+    def pod(self, pod: PodUpload, now: datetime) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ServerRefused(LastMileError):
+    """The server answered a device's upload with an error that retrying will not fix."""
+
+    def __init__(self, method: str, url: str, status: int, body: str) -> None:
+        self.url, self.status, self.body = url, status, body
+        super().__init__(f"{method} {url} answered {status}: {body[:500]}")
+
+
+@dataclass
+class InProcess:
+    """The tracking services and the monitor called directly, on the simulated clock."""
+
+    uow: Callable[[], TrackingUnitOfWork]
+    store: TrackingStore
+    monitor: LiveMonitor
+
+    def follow(self, device_id: str, plan_ref: str, route_ref: str) -> None:
+        self.monitor.follow(device_id, plan_ref, route_ref)
+
+    def pings(self, pings: Sequence[Ping], now: datetime) -> list[DomainEvent]:
+        report = ingest_pings(self.store, pings, now=now)
+        accepted = [p for p in pings if p.key not in report.rejected]
+        return self.monitor.observe(accepted, now)
+
+    def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]:
+        record_scans(self.uow, scans, now=now)
+        return self.monitor.after_scans([s.order_ref for s in scans])
+
+    def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None:
+        record_scans(self.uow, scans, now=now)
+
+    def pod(self, pod: PodUpload, now: datetime) -> None:
+        capture_pod(
+            self.uow, self.store, order_ref=pod.order_ref, captured_at=pod.at,
+            position=pod.position, now=now, recipient_name=pod.name,
+            signature=("image/svg+xml", SIGNATURE),
+        )  # fmt: skip
+
+    def close(self) -> None:
+        return None
+
+
+class HttpUplink:
+    """Devices posting to a running ``lastmile serve`` at ``base_url`` with one API key.
+
+    The key needs to write ``routes`` (role dispatcher or admin: one key speaks for every
+    van). ``events`` reads back the events the server's monitor raised after an upload that
+    reports some; without it the simulator hears only what the dispatcher itself raised.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        events: EventSource | None = None,
+        attempts: int = 6,
+        backoff_s: float = 0.2,
+        timeout_s: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.events, self.attempts, self.backoff_s = events, max(1, attempts), backoff_s
+        self.requests = 0
+        self._client = httpx.Client(
+            base_url=self.base_url, headers={"X-API-Key": api_key}, timeout=timeout_s,
+            transport=transport,
+        )  # fmt: skip
+
+    def follow(self, device_id: str, plan_ref: str, route_ref: str) -> None:
+        body = {"plan_ref": plan_ref, "route_ref": route_ref}
+        self._post(f"/v1/tracking/devices/{device_id}/follow", body)
+
+    def pings(self, pings: Sequence[Ping], now: datetime) -> list[DomainEvent]:
+        raised = False
+        for n in range(0, len(pings), MAX_PINGS):
+            body = {"pings": [_ping_json(p) for p in pings[n : n + MAX_PINGS]]}
+            raised |= bool(self._post("/v1/tracking/pings", body).get("events"))
+        return self._read_events(raised)
+
+    def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]:
+        raised = False
+        for n in range(0, len(scans), MAX_SCANS):
+            body = {"scans": [_scan_json(s) for s in scans[n : n + MAX_SCANS]]}
+            raised |= bool(self._post("/v1/tracking/scans", body).get("events"))
+        return self._read_events(raised)
+
+    def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None:
+        self.scans(scans, now)
+
+    def pod(self, pod: PodUpload, now: datetime) -> None:
+        fields = {
+            "lat": repr(pod.position.lat), "lon": repr(pod.position.lon),
+            "captured_at": pod.at.isoformat(), "recipient_name": pod.name,
+        }  # fmt: skip
+        files = {"signature": ("signature.svg", SIGNATURE, "image/svg+xml")}
+        self._post(f"/v1/tracking/orders/{pod.order_ref}/pod", None, form=fields, files=files)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _read_events(self, raised: bool) -> list[DomainEvent]:
+        return self.events() if raised and self.events is not None else []
+
+    def _post(
+        self,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> dict[str, Any]:
+        """POST with retries on transient failures, every try under the same key."""
+        content = json.dumps(body, sort_keys=True) if body is not None else json.dumps(form)
+        seal = hashlib.sha256(path.encode() + b"\n" + content.encode()).hexdigest()[:40]
+        headers = {"Idempotency-Key": f"sim-{seal}"}
+        if files is not None:
+            headers["Content-Type"] = f"multipart/form-data; boundary=lastmile-{seal}"
+        url = f"{self.base_url}{path}"
+        for attempt in range(self.attempts):
+            wait = self.backoff_s * 2**attempt
+            try:
+                self.requests += 1
+                response = self._client.post(
+                    path, json=body, data=form, files=files, headers=headers
+                )
+            except httpx.TransportError as exc:
+                if attempt + 1 == self.attempts:
+                    raise ServerRefused("POST", url, 0, f"no answer: {exc!r}") from exc
+            else:
+                if response.is_success:
+                    answer: dict[str, Any] = response.json()
+                    return answer
+                if not _transient(response) or attempt + 1 == self.attempts:
+                    raise ServerRefused("POST", url, response.status_code, response.text)
+                wait = max(wait, _retry_after(response))
+            time.sleep(min(wait, 30.0))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _transient(response: httpx.Response) -> bool:
+    """Busy, restarting, or our own earlier try still running under the same key."""
+    if response.status_code in TRANSIENT:
+        return True
+    if response.status_code == 409:
+        try:
+            return bool(response.json()["error"]["code"] == "in_progress")
+        except (ValueError, KeyError, TypeError):
+            return False
+    return False
+
+
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return float(response.headers.get("Retry-After", "0"))
+    except ValueError:
+        return 0.0
+
+
+def _ping_json(ping: Ping) -> dict[str, Any]:
+    body = {"device_id": ping.device_id, **ping_to_json(ping)}
+    if ping.vehicle_ref is not None:
+        body["vehicle_ref"] = ping.vehicle_ref
+    return body
+
+
+def _scan_json(scan: Scan) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": scan.event_id, "order_ref": scan.order_ref, "kind": scan.kind.value,
+        "at": scan.at.isoformat(), "lat": scan.lat, "lon": scan.lon, "note": scan.note,
+        "device_id": scan.device_id,
+    }  # fmt: skip
+    if scan.reason is not None:
+        body["reason"] = scan.reason.value
+    return body
