@@ -4,16 +4,17 @@ A driver app uploads its pings, scans and proofs of delivery in batches and tell
 which route it follows when it receives one. ``InProcess`` calls the tracking services and
 the live monitor directly (the default: fast, no server). ``HttpUplink`` posts the same
 batches to a running server's ``/v1/tracking`` endpoints, so the server's ingestion, geofences
-and ETAs do the work, exactly as for a real device. Each request carries an Idempotency-Key
-derived from its content: a retry after a timeout or a dropped connection cannot store
-anything twice, and a refusal (bad key, 422) stops the day with the URL, status and body.
+and ETAs do the work, exactly as for a real device. Each upload carries its own
+Idempotency-Key (this run's id and the upload's number), kept across its retries: a retry
+after a timeout or a dropped connection cannot store anything twice, while following the
+same route again after a re-plan is a new request. A refusal (bad key, 422) stops the day
+with the URL, status and body.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,7 +132,8 @@ class HttpUplink:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.events, self.attempts, self.backoff_s = events, max(1, attempts), backoff_s
-        self.requests = 0
+        self.requests, self.uploads = 0, 0
+        self.run = uuid.uuid4().hex[:16]
         self._client = httpx.Client(
             base_url=self.base_url, headers={"X-API-Key": api_key}, timeout=timeout_s,
             transport=transport,
@@ -181,11 +183,11 @@ class HttpUplink:
         files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
         """POST with retries on transient failures, every try under the same key."""
-        content = json.dumps(body, sort_keys=True) if body is not None else json.dumps(form)
-        seal = hashlib.sha256(path.encode() + b"\n" + content.encode()).hexdigest()[:40]
-        headers = {"Idempotency-Key": f"sim-{seal}"}
+        self.uploads += 1
+        key = f"sim-{self.run}-{self.uploads}"
+        headers = {"Idempotency-Key": key}
         if files is not None:
-            headers["Content-Type"] = f"multipart/form-data; boundary=lastmile-{seal}"
+            headers["Content-Type"] = f"multipart/form-data; boundary=lastmile-{key}"
         url = f"{self.base_url}{path}"
         for attempt in range(self.attempts):
             wait = self.backoff_s * 2**attempt
