@@ -4,10 +4,15 @@
 day and writes its KPI scorecard; ``--compare static dynamic --seeds 10`` runs the same
 scenario under both policies over seeds S..S+9 (two worker processes) and reports each KPI's
 paired difference with its confidence interval.
+
+``--via http://127.0.0.1:8000 --api-key KEY --database URL`` drives a running ``lastmile
+serve`` instead: the devices upload over HTTP (pings over MQTT with ``--mqtt``), while orders
+and plans go into the server's database, as the platform's own dispatcher would.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,7 +24,9 @@ from lastmile.domain.errors import LastMileError
 if TYPE_CHECKING:
     from lastmile.analytics.daylog import DayLog
     from lastmile.bootstrap import SqlUnitOfWorkFactory
+    from lastmile.cli.remote import Remote
     from lastmile.sim.day import SimConfig
+    from lastmile.sim.uplink import Uplink
 
 console = Console()
 
@@ -50,16 +57,58 @@ def simulate(
     seeds: Annotated[int, typer.Option(help="Days (seeds) to compare over.")] = 10,
     database: Annotated[
         str | None,
-        typer.Option(help="Write the day to this database (default: kept in memory)."),
+        typer.Option(
+            help="Write the day to this database (default: kept in memory); with --via, the "
+            "database the server serves."
+        ),
     ] = None,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            help="Service date YYYY-MM-DD (default 2026-03-02; with --via, two days ago: the "
+            "server refuses pings from its future or older than 7 days)."
+        ),
+    ] = None,
+    via: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL of a running `lastmile serve`: devices upload pings, scans and "
+            "proofs of delivery to it over HTTP, as driver apps do. Needs --api-key and "
+            "--database."
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="LASTMILE_API_KEY",
+            help="API key for --via, one that writes routes (role dispatcher or admin).",
+        ),
+    ] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="HOST:PORT of the MQTT broker `lastmile mqtt-bridge` listens to: pings go "
+            "there, scans and proofs of delivery still over --via."
+        ),
+    ] = None,
+    mqtt_prefix: Annotated[
+        str, typer.Option(help="Topic prefix of --mqtt (topic <prefix><device>/pings).")
+    ] = "lastmile/devices/",
 ) -> None:
     """Simulate a day of the city through the real platform and score it."""
+    from lastmile.cli.remote import Remote
     from lastmile.sim.day import SimConfig
 
     try:
-        config = SimConfig(orders=orders, vehicles=vehicles, seed=seed, policy=policy, osm=osm)
+        service_date = _service_date(day, via)
+        config = SimConfig(
+            orders=orders, vehicles=vehicles, seed=seed, policy=policy, osm=osm, day=service_date
+        )
+        remote = Remote(via, api_key, mqtt, mqtt_prefix) if via or mqtt else None
+        if remote is not None:
+            remote.check(database, compare)
         if compare is None:
-            _one_day(config, json_out, report, database)
+            _one_day(config, json_out, report, database, remote)
         else:
             _compare(config, compare, seeds, json_out, report)
     except LastMileError as err:
@@ -74,11 +123,12 @@ def run_day_with_progress(
     *,
     uow_factory: SqlUnitOfWorkFactory | None = None,
     pace: float | None = None,
+    uplink: Uplink | None = None,
 ) -> DayLog:
     """One simulated day with a progress bar over its simulated clock."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from lastmile.sim.day import run_day
+    from lastmile.sim.day import memory_backend, simulate, sql_backend
 
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=out, transient=True) as bar:
@@ -88,28 +138,54 @@ def run_day_with_progress(
             clock = f"{int(done_s // 3600):02d}:{int(done_s % 3600 // 60):02d}"
             bar.update(task, completed=done_s / total_s, description=f"+{clock} {doing}")
 
-        return run_day(config, uow_factory=uow_factory, pace=pace, progress=progress)
+        backend = sql_backend(uow_factory) if uow_factory is not None else memory_backend()
+        backend.uplink = uplink
+        return simulate(config, backend, pace=pace, progress=progress).log
+
+
+def _service_date(day: str | None, via: str | None) -> date:
+    from lastmile.domain.errors import InvalidInput
+    from lastmile.sim.day import SimConfig
+
+    if day is None:
+        return datetime.now(UTC).date() - timedelta(days=2) if via else SimConfig().day
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        raise InvalidInput(f"expected YYYY-MM-DD, got {day!r}", field="--day") from None
 
 
 def _one_day(
-    config: SimConfig, json_out: Path | None, report: Path | None, database: str | None
+    config: SimConfig,
+    json_out: Path | None,
+    report: Path | None,
+    database: str | None,
+    remote: Remote | None = None,
 ) -> None:
     from lastmile.analytics.report import print_scorecard, write_html, write_json
     from lastmile.analytics.scorecard import score
 
-    factory = None
+    factory, uplink = None, None
     if database is not None:
         from lastmile.bootstrap import SqlUnitOfWorkFactory, init_database
 
         factory = SqlUnitOfWorkFactory(init_database(database))
-    log = run_day_with_progress(
-        config, console, f"{config.policy} day, seed {config.seed}", uow_factory=factory
-    )
-    if factory is not None:
-        factory.dispose()
+    title = f"{config.policy} day, seed {config.seed}"
+    try:
+        if remote is not None and factory is not None:
+            uplink = remote.uplink(factory)
+            title += f", devices -> {remote.where}"
+        log = run_day_with_progress(config, console, title, uow_factory=factory, uplink=uplink)
+    finally:
+        if uplink is not None:
+            uplink.close()
+        if factory is not None:
+            factory.dispose()
     card = score(log)
     print_scorecard(console, card)
     console.print(_timings(log))
+    if remote is not None:
+        console.print(f"devices uploaded to {remote.where}")
     if json_out is not None:
         write_json(card, json_out)
         console.print(f"KPIs written to {json_out}")

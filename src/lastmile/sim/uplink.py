@@ -13,6 +13,7 @@ with the URL, status and body.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -29,7 +30,7 @@ from lastmile.domain.errors import LastMileError
 from lastmile.domain.events import DomainEvent
 from lastmile.domain.values import Coordinate
 from lastmile.tracking.model import Ping, Scan
-from lastmile.tracking.wire import ping_to_json
+from lastmile.tracking.wire import TOPIC_PREFIX, ping_to_json
 
 #: A tiny signature so every delivered order carries a real, verifiable POD.
 SIGNATURE = (
@@ -94,11 +95,13 @@ class InProcess:
         return self.monitor.observe(accepted, now)
 
     def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]:
-        record_scans(self.uow, scans, now=now)
-        return self.monitor.after_scans([s.order_ref for s in scans])
+        """As ``POST /v1/tracking/scans``: ETAs move for the scans that changed a journey."""
+        reports = record_scans(self.uow, scans, now=now)
+        applied = [r.order_ref for r in reports if r.result == "applied"]
+        return self.monitor.after_scans(applied) if applied else []
 
     def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None:
-        record_scans(self.uow, scans, now=now)
+        self.scans(scans, now)
 
     def pod(self, pod: PodUpload, now: datetime) -> None:
         capture_pod(
@@ -245,3 +248,88 @@ def _scan_json(scan: Scan) -> dict[str, Any]:
     if scan.reason is not None:
         body["reason"] = scan.reason.value
     return body
+
+
+class MqttUplink:
+    """Pings published to the broker ``lastmile mqtt-bridge`` listens to; the rest over HTTP.
+
+    MQTT carries pings only (topic ``<prefix><device>/pings``, QoS 1), so following a route,
+    scans and proofs of delivery go through ``http``. The bridge stores pings on its own
+    clock: with ``stored`` (which ping keys the database holds) each upload waits until the
+    bridge has them, so the scan that follows never overtakes its pings.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        http: HttpUplink,
+        *,
+        prefix: str = TOPIC_PREFIX,
+        stored: Callable[[Sequence[str]], set[str]] | None = None,
+        wait_s: float = 30.0,
+    ) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.http, self.prefix, self.stored, self.wait_s = http, prefix, stored, wait_s
+        self.where = f"mqtt://{host}:{port}"
+        self.messages = 0
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"lastmile-sim-{uuid.uuid4().hex[:12]}"
+        )
+        try:
+            self._client.connect(host, port, keepalive=30)
+        except OSError as exc:
+            raise ServerRefused("CONNECT", self.where, 0, f"no broker answers: {exc}") from exc
+        self._client.loop_start()
+
+    def follow(self, device_id: str, plan_ref: str, route_ref: str) -> None:
+        self.http.follow(device_id, plan_ref, route_ref)
+
+    def pings(self, pings: Sequence[Ping], now: datetime) -> list[DomainEvent]:
+        by_device: dict[str, list[Ping]] = {}
+        for ping in pings:
+            by_device.setdefault(ping.device_id, []).append(ping)
+        sent = []
+        for device, batch in sorted(by_device.items()):
+            payload = json.dumps([ping_to_json(p) for p in batch])
+            topic = f"{self.prefix}{device}/pings"
+            sent.append((topic, self._client.publish(topic, payload, qos=1)))
+        for topic, info in sent:
+            info.wait_for_publish(self.wait_s)
+            if not info.is_published():
+                raise ServerRefused("PUBLISH", f"{self.where}/{topic}", 0, "the broker did not ack")
+            self.messages += 1
+        self._await_bridge([p.key for p in pings])
+        return []
+
+    def _await_bridge(self, keys: list[str]) -> None:
+        if self.stored is None or not keys:
+            return
+        deadline = time.monotonic() + self.wait_s
+        missing = set(keys)
+        while missing:
+            missing -= self.stored(sorted(missing))
+            if missing and time.monotonic() > deadline:
+                raise ServerRefused(
+                    "PUBLISH", self.where, 0,
+                    f"{len(missing)} pings not stored after {self.wait_s:.0f} s: "
+                    "is `lastmile mqtt-bridge` running on the same database?",
+                )  # fmt: skip
+            if missing:
+                time.sleep(0.02)
+
+    def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]:
+        return self.http.scans(scans, now)
+
+    def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None:
+        self.http.hub_scans(scans, now)
+
+    def pod(self, pod: PodUpload, now: datetime) -> None:
+        self.http.pod(pod, now)
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+        self.http.close()
