@@ -24,7 +24,6 @@ class Remote:
     via: str | None
     api_key: str | None
     mqtt: str | None = None
-    mqtt_prefix: str = "lastmile/devices/"
 
     @property
     def where(self) -> str:
@@ -74,4 +73,4 @@ class Remote:
             return http
         host, port = self.broker()
         store = SqlTrackingStore(factory.engine)
-        return MqttUplink(host, port, http, prefix=self.mqtt_prefix, stored=store.known)
+        return MqttUplink(host, port, http, stored=store.known)

@@ -88,12 +88,10 @@ def simulate(
         str | None,
         typer.Option(
             help="HOST:PORT of the MQTT broker `lastmile mqtt-bridge` listens to: pings go "
-            "there, scans and proofs of delivery still over --via."
+            "there (topic lastmile/devices/<vehicle>/pings), scans and proofs of delivery "
+            "still over --via."
         ),
     ] = None,
-    mqtt_prefix: Annotated[
-        str, typer.Option(help="Topic prefix of --mqtt (topic <prefix><device>/pings).")
-    ] = "lastmile/devices/",
 ) -> None:
     """Simulate a day of the city through the real platform and score it."""
     from lastmile.cli.remote import Remote
@@ -104,7 +102,7 @@ def simulate(
         config = SimConfig(
             orders=orders, vehicles=vehicles, seed=seed, policy=policy, osm=osm, day=service_date
         )
-        remote = Remote(via, api_key, mqtt, mqtt_prefix) if via or mqtt else None
+        remote = Remote(via, api_key, mqtt) if via or mqtt else None
         if remote is not None:
             remote.check(database, compare)
         if compare is None:

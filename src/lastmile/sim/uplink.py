@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,6 +137,8 @@ class HttpUplink:
         self.base_url = base_url.rstrip("/")
         self.events, self.attempts, self.backoff_s = events, max(1, attempts), backoff_s
         self.requests, self.uploads = 0, 0
+        #: Pings, scans and PODs the server acknowledged.
+        self.sent: Counter[str] = Counter()
         self.run = uuid.uuid4().hex[:16]
         self._client = httpx.Client(
             base_url=self.base_url, headers={"X-API-Key": api_key}, timeout=timeout_s,
@@ -151,6 +154,7 @@ class HttpUplink:
         for n in range(0, len(pings), MAX_PINGS):
             body = {"pings": [_ping_json(p) for p in pings[n : n + MAX_PINGS]]}
             raised |= bool(self._post("/v1/tracking/pings", body).get("events"))
+        self.sent["pings"] += len(pings)
         return self._read_events(raised)
 
     def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]:
@@ -158,6 +162,7 @@ class HttpUplink:
         for n in range(0, len(scans), MAX_SCANS):
             body = {"scans": [_scan_json(s) for s in scans[n : n + MAX_SCANS]]}
             raised |= bool(self._post("/v1/tracking/scans", body).get("events"))
+        self.sent["scans"] += len(scans)
         return self._read_events(raised)
 
     def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None:
@@ -170,6 +175,7 @@ class HttpUplink:
         }  # fmt: skip
         files = {"signature": ("signature.svg", SIGNATURE, "image/svg+xml")}
         self._post(f"/v1/tracking/orders/{pod.order_ref}/pod", None, form=fields, files=files)
+        self.sent["pods"] += 1
 
     def close(self) -> None:
         self._client.close()
@@ -274,7 +280,7 @@ class MqttUplink:
 
         self.http, self.prefix, self.stored, self.wait_s = http, prefix, stored, wait_s
         self.where = f"mqtt://{host}:{port}"
-        self.messages = 0
+        self.messages, self.sent = 0, http.sent
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=f"lastmile-sim-{uuid.uuid4().hex[:12]}"
         )
@@ -302,6 +308,7 @@ class MqttUplink:
                 raise ServerRefused("PUBLISH", f"{self.where}/{topic}", 0, "the broker did not ack")
             self.messages += 1
         self._await_bridge([p.key for p in pings])
+        self.sent["pings"] += len(pings)
         return []
 
     def _await_bridge(self, keys: list[str]) -> None:
