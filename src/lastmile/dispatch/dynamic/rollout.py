@@ -40,6 +40,8 @@ class ScenarioSettings:
     condition_dispatch: bool = False  # later rounds' scenarios send marked requests now
     dispatch_thresholds: tuple[float, ...] = (0.9, 0.8, 0.7)
     postpone_thresholds: tuple[float, ...] = (0.9, 0.8, 0.65)
+    free_routes_leave: bool = False  # a scenario route of open requests only leaves now
+    parallel_final: bool = True  # route the final choice on every worker, keep the best
     workers: int = 2
 
 
@@ -55,6 +57,14 @@ def _solve_one(job: Job) -> list[list[int]]:
     return solve_arrays(
         problem, time_limit_s=limit_s, seed=seed, max_iterations=iterations, warm_start=warm
     ).routes
+
+
+RouteJob = tuple[EpochState, np.ndarray, float, int, list[list[int]] | None]
+
+
+def _route_one(job: RouteJob) -> list[list[int]]:
+    state, chosen, limit_s, seed, warm = job
+    return route_requests(state, chosen, limit_s, seed, warm_start=warm)
 
 
 class ScenarioPolicy:
@@ -89,8 +99,21 @@ class ScenarioPolicy:
             chosen = np.ones(state.size, dtype=np.bool_)
         else:
             chosen, base = self._choose(state, time_limit_s * self.settings.scenario_share)
-        left = time_limit_s - (time.perf_counter() - start)
-        return route_requests(state, chosen, max(0.9 * left, 0.05), self.seed, warm_start=base)
+        left = max(0.9 * (time_limit_s - (time.perf_counter() - start)), 0.05)
+        if not self.settings.parallel_final or self._workers() < 2:
+            return route_requests(state, chosen, left, self.seed, warm_start=base)
+        return self._route_on_workers(state, chosen, left, base)
+
+    def _route_on_workers(
+        self, state: EpochState, chosen: np.ndarray, limit_s: float, base: list[list[int]] | None
+    ) -> list[list[int]]:
+        """The final solve on every worker with its own seed; the cheapest routes win."""
+        jobs = [(state, chosen, limit_s, self.seed + k, base) for k in range(self._workers())]
+        position = {int(r): i for i, r in enumerate(state.request_ids)}
+        return min(
+            self._executor().map(_route_one, jobs),
+            key=lambda routes: _routes_cost(state, [[position[r] for r in x] for x in routes]),
+        )
 
     def _choose(self, state: EpochState, budget_s: float) -> tuple[np.ndarray, list[list[int]]]:
         """Mark dispatch/postpone over a few conditioned rounds; dispatch what is not held."""
@@ -162,7 +185,8 @@ class ScenarioPolicy:
                 average = spent / done
                 if time.perf_counter() + average <= round_end:
                     submit()
-        return dispatch_votes(state, solutions, dispatch, postponed), len(solutions)
+        votes = dispatch_votes(state, solutions, dispatch, postponed, s.free_routes_leave)
+        return votes, len(solutions)
 
 
 def _routes_cost(state: EpochState, routes: list[list[int]]) -> int:

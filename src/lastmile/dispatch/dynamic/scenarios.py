@@ -92,12 +92,14 @@ def dispatch_votes(
     solutions: list[list[list[int]]],
     dispatch: np.ndarray,
     postponed: np.ndarray,
+    free_routes_leave: bool = False,
 ) -> np.ndarray:
     """Per open request, in how many scenario solutions its route leaves now.
 
     A route leaves now when it holds a request already marked for dispatch, or when it holds
-    only open, unpostponed requests and could not leave one epoch later. Routes with
-    sampled or postponed requests wait for them.
+    only open, unpostponed requests and could not leave one epoch later (with
+    ``free_routes_leave``: whether or not it could). Routes with sampled or postponed
+    requests wait for them.
     """
     n = state.size
     votes = np.zeros(n, dtype=np.int64)
@@ -109,7 +111,7 @@ def dispatch_votes(
             if dispatch[current].any() or (
                 len(current) == len(route)
                 and not postponed[current].any()
-                and not can_wait(state, current)
+                and (free_routes_leave or not can_wait(state, current))
             ):
                 votes[current] += 1
     return votes

@@ -5,10 +5,15 @@ import pytest
 
 from lastmile.dispatch.dynamic.environment import DynamicEnvironment
 from lastmile.dispatch.dynamic.epoch_solve import route_requests
-from lastmile.dispatch.dynamic.hindsight import hindsight_problem, sample_day, solve_hindsight
+from lastmile.dispatch.dynamic.hindsight import (
+    hindsight_problem,
+    per_epoch_routes,
+    sample_day,
+    solve_hindsight,
+)
 from lastmile.dispatch.dynamic.policies import make_policy
 from lastmile.dispatch.dynamic.rollout import ScenarioPolicy, ScenarioSettings
-from lastmile.dispatch.dynamic.rules import check_epoch_routes
+from lastmile.dispatch.dynamic.rules import check_epoch_routes, route_duration
 from lastmile.dispatch.dynamic.runner import run_day
 from lastmile.domain.errors import InvalidInput
 from tests.unit.dispatch.dynamic.tiny import tiny_instance
@@ -87,3 +92,30 @@ def test_the_day_a_seed_samples_does_not_depend_on_the_policy() -> None:
     assert np.array_equal(played.customers, sampled.customers)
     assert np.array_equal(played.time_windows, sampled.time_windows)
     assert np.array_equal(played.epochs, sampled.epochs)
+
+
+def test_hindsight_is_never_dearer_than_the_day_routed_epoch_by_epoch() -> None:
+    instance = tiny_instance(customers=20)
+    day = sample_day(instance, 18)
+    problem = hindsight_problem(instance, day)
+    by_epoch = per_epoch_routes(problem, day.epochs, time_limit_s=0.2, seed=2)
+    assert sorted(r for route in by_epoch for r in route) == list(range(day.customers.size))
+    epochs_of = [set(day.epochs[route].tolist()) for route in by_epoch]
+    assert all(len(e) == 1 for e in epochs_of)  # each start route keeps to one epoch
+    by_epoch_cost = sum(route_duration(instance, day.customers[r].tolist()) for r in by_epoch)
+    best = solve_hindsight(instance, day, time_limit_s=0.5, seed=2)
+    assert best.cost <= by_epoch_cost
+
+
+def test_the_final_solve_on_two_workers_keeps_every_rule_and_the_chosen_requests() -> None:
+    settings = ScenarioSettings(scenario_iterations=20, max_scenario_s=0.1, workers=2)
+    policy = ScenarioPolicy(seed=4, settings=settings)
+    env = DynamicEnvironment(tiny_instance(), seed=19)
+    state = env.observe()
+    chosen = np.ones(state.size, dtype=np.bool_)
+    try:
+        routes = policy._route_on_workers(state, chosen, 0.2, None)
+    finally:
+        policy.close()
+    assert sorted(r for route in routes for r in route) == sorted(map(int, state.request_ids))
+    check_epoch_routes(state, routes)

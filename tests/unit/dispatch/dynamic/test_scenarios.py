@@ -52,3 +52,13 @@ def test_a_route_with_a_marked_request_votes_every_open_request_on_it_for_now() 
     assert votes[0] == 1 and votes[1] == 1  # with request 0 in the first scenario only
     assert votes[2] == (0 if can_wait(state, [1, 2]) else 1)
     assert votes[3:].sum() == 0
+
+
+def test_a_route_of_open_requests_only_can_vote_for_now_even_when_it_could_wait() -> None:
+    state = first_state()
+    n = state.size
+    nothing = np.zeros(n, dtype=np.bool_)
+    waiting = next(i for i in range(n) if can_wait(state, [i]))
+    solutions = [[[waiting]]]
+    assert dispatch_votes(state, solutions, nothing, nothing)[waiting] == 0
+    assert dispatch_votes(state, solutions, nothing, nothing, free_routes_leave=True)[waiting] == 1
