@@ -26,6 +26,10 @@ class Repository(Protocol[E]):
 
 
 class OrderRepository(Repository[Order], Protocol):
+    def get_many(self, refs: Iterable[str]) -> dict[str, Order]:
+        """The orders of ``refs`` that exist, by ref, read in one go (not one by one)."""
+        ...
+
     def list_by(
         self,
         *,

@@ -73,8 +73,9 @@ def route_progress(uow: TrackingUnitOfWork, plan_ref: str, route_ref: str) -> Ro
     kind = vehicle.kind if vehicle is not None else VehicleKind.VAN
     stops: list[RemainingStop] = []
     before = route.start
+    known = uow.orders.get_many(r for v in route.visits for r in v.order_refs)
     for visit in route.visits:
-        orders = [o for o in (uow.orders.get(r) for r in visit.order_refs) if o is not None]
+        orders = [known[r] for r in visit.order_refs if r in known]
         if orders and all(o.state in DONE for o in orders):
             before = visit.departure
             continue

@@ -13,7 +13,7 @@ in progress at the restart is detected again after one more dwell threshold).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -98,10 +98,12 @@ class LiveMonitor:
                 events += followed.drift.observe(ping.recorded_at, ping.lat, ping.lon)
         self._apply(events, now)
         moved = {getattr(e, "vehicle_ref", None) for e in events}
-        for followed in self.followed.values():
-            stale = time.monotonic() - followed.loaded_at > self.progress_ttl_s
-            if stale or followed.vehicle_ref in moved:
-                self._reload(followed)
+        now_mono = time.monotonic()
+        self._reload(
+            f
+            for f in self.followed.values()
+            if now_mono - f.loaded_at > self.progress_ttl_s or f.vehicle_ref in moved
+        )
         for device_id, ping in newest.items():
             events += self._refresh(self.followed[device_id], ping)
         return events
@@ -115,11 +117,14 @@ class LiveMonitor:
         touched = set(order_refs)
         events: list[DomainEvent] = []
         latest = self.store.latest(self.followed)
-        for device_id, followed in self.followed.items():
-            stops = {ref for s in followed.progress.stops for ref in s.order_refs}
-            if not touched & stops or device_id not in latest:
-                continue
-            self._reload(followed)
+        hit = [
+            (device_id, followed)
+            for device_id, followed in self.followed.items()
+            if device_id in latest
+            and touched & {ref for s in followed.progress.stops for ref in s.order_refs}
+        ]
+        self._reload(f for _, f in hit)
+        for device_id, followed in hit:
             events += self._refresh(followed, latest[device_id])
         return events
 
@@ -176,10 +181,18 @@ class LiveMonitor:
     def _route_of(self, vehicle_ref: str) -> str:
         return next(f.route_ref for f in self.followed.values() if f.vehicle_ref == vehicle_ref)
 
-    def _reload(self, followed: Followed) -> None:
+    def _reload(self, followed: Iterable[Followed]) -> None:
+        """Read the routes' progress again, all in one unit of work: routes of one plan
+        share one read of the plan and of its orders instead of one per route."""
+        todo = list(followed)
+        if not todo:
+            return
         with self.uow_factory() as uow:
-            followed.progress = route_progress(uow, followed.plan_ref, followed.route_ref)
-        followed.loaded_at = time.monotonic()
+            for f in todo:
+                f.progress = route_progress(uow, f.plan_ref, f.route_ref)
+        loaded = time.monotonic()
+        for f in todo:
+            f.loaded_at = loaded
 
     def _refresh(self, followed: Followed, ping: Ping) -> list[DomainEvent]:
         _, events = refresh_route_etas(

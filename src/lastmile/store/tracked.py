@@ -123,6 +123,15 @@ class TrackedRepository(Generic[E]):
         found = self._gateway.fetch([ref]).get(ref)
         return None if found is None else self._track(found)
 
+    def get_many(self, refs: Iterable[str]) -> dict[str, E]:
+        """The entities of ``refs`` that exist, by ref: one fetch for those not seen yet."""
+        wanted = list(dict.fromkeys(refs))
+        unseen = [r for r in wanted if r not in self._seen]
+        for i in range(0, len(unseen), FETCH_CHUNK):
+            for record in self._gateway.fetch(unseen[i : i + FETCH_CHUNK]).values():
+                self._track(record)
+        return {r: self._seen[r] for r in wanted if r in self._seen}
+
     def add(self, entity: E) -> None:
         ref = _ref(entity)
         self._seen[ref] = entity

@@ -372,6 +372,21 @@ def test_bad_listing_filters_are_refused_by_name(store: StoreProbe) -> None:
         assert err.value.field == "limit"
 
 
+def test_many_orders_are_read_in_one_go_and_unknown_refs_are_left_out(store: StoreProbe) -> None:
+    with store.uow() as uow:
+        uow.hubs.add(ex.hub())
+        for order in _orders_for_listing():
+            uow.orders.add(order)
+        uow.commit()
+    with store.uow() as uow:
+        loaded = uow.orders.get("A-2")
+        found = uow.orders.get_many(["B-1", "nope", "A-2", "B-1", "A-1"])
+        assert list(found) == ["B-1", "A-2", "A-1"]
+        assert found["A-2"] is loaded and found["B-1"] is uow.orders.get("B-1")
+        assert found["A-1"].zone_ref == uow.orders.get("A-1").zone_ref  # type: ignore[union-attr]
+        assert uow.orders.get_many([]) == {}
+
+
 def test_an_unknown_ref_is_none(store: StoreProbe) -> None:
     with store.uow() as uow:
         assert uow.orders.get("nope") is None and uow.plans.get("nope") is None
