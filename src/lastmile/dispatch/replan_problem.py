@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
 from lastmile.planning.construct import construct
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
@@ -87,13 +88,14 @@ def rest_of_day(state: DayState) -> RestOfDay:
     day_job = [index[ref] for ref in state.open_jobs()]
     jobs = tuple(_job(day.jobs[j], state, depot) for j in day_job)
     # Job points move after the vehicles' new depots: re-point them through restrict().
+    state.matrices = known_points(state.matrices, day.provider)
     problem = PlanningProblem(
         origin=day.origin,
         points=tuple(points),  # type: ignore[arg-type]
         hubs=tuple(hubs),
         jobs=jobs,
         vehicles=tuple(vehicles),
-        provider=day.provider,
+        provider=state.matrices,
     )
     problem = problem.restrict(range(len(jobs)), range(len(vehicles)))
     # Stops the current plan already left out stay out of the start: inserting them blindly

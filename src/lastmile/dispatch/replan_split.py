@@ -29,6 +29,9 @@ PER_VAN_S = 0.08
 VANS_SHARE = 0.3
 #: Share of the hub part's time for the search from the current plan (the rest: fresh).
 WARM_SHARE = 0.3
+#: Search iterations at most for sequencing one van's load: a one-vehicle problem of a few
+#: dozen stops settles long before; more only burns the re-plan's time.
+VAN_ITERATIONS = 40
 
 
 def _parts(rest: RestOfDay) -> list[tuple[list[int], list[int]]]:
@@ -126,7 +129,13 @@ def solve_parts(
     for vehicles, jobs in vans:
         sub = rest.problem.restrict(jobs, vehicles)
         warm = _warm(rest.warm, vehicles, jobs) or None
-        options = SolveOptions(time_limit_s=per_van, seed=seed, workers=1, initial=warm)
+        options = SolveOptions(
+            time_limit_s=per_van,
+            seed=seed,
+            workers=1,
+            initial=warm,
+            max_iterations=VAN_ITERATIONS,
+        )
         result = solver.solve(sub, options)
         routes += [_lift(r, vehicles, jobs) for r in result.routes]
         unassigned += result.unassigned

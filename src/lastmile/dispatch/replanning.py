@@ -64,6 +64,7 @@ def roll_forward(state: DayState, now_s: int) -> DayState:
     later.failed = dict(state.failed)
     later.deferred = dict(state.deferred)
     later.new = set(state.new)
+    later.matrices = state.matrices
     return later
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from lastmile.dispatch.known_points import KnownPoints
 from lastmile.domain import Coordinate, InvalidInput
 from lastmile.planning.problem import Job, PlanningProblem, VehicleSpec
 from lastmile.planning.solver import PlanResult, RouteResult, StopVisit
@@ -54,6 +55,8 @@ class DayState:
     deferred: dict[str, str] = field(default_factory=dict)
     #: Stops added since the plan was made (new orders).
     new: set[str] = field(default_factory=set)
+    #: Travel matrices of the day's points, kept from one re-plan to the next.
+    matrices: KnownPoints | None = field(default=None, repr=False, compare=False)
 
     def vehicle(self, ref: str) -> VehicleState:
         found = self.vehicles.get(ref)

@@ -103,7 +103,8 @@ def _restricted(plans: Sequence[RoutePlan], keep: set[int]) -> list[RoutePlan]:
 class FixedEffort:
     """A solver bounded by search iterations, not wall time: a seeded day replays exactly
     and runs the same on a loaded machine as on an idle one. The iterations shrink as the
-    problem grows (``work`` / stops, within ``low`` and ``high``), as a time budget would.
+    problem grows (``work`` / stops, within ``low`` and ``high``), as a time budget would;
+    a caller's own smaller ``max_iterations`` (a van's load) wins.
 
     A problem with more than ``max_per_vehicle`` stops per vehicle (a van alone at the hub
     facing the day's backlog) goes to :class:`GreedySolver`: PyVRP's local search on such a
@@ -122,9 +123,10 @@ class FixedEffort:
     def solve(self, problem: PlanningProblem, options: SolveOptions) -> PlanResult:
         if len(problem.jobs) > self.max_per_vehicle * max(1, len(problem.vehicles)):
             return GreedySolver().solve(problem, options)
-        bounded = replace(
-            options, max_iterations=self.iterations(len(problem.jobs)), time_limit_s=3600.0
-        )
+        iterations = self.iterations(len(problem.jobs))
+        if options.max_iterations is not None:
+            iterations = min(iterations, options.max_iterations)
+        bounded = replace(options, max_iterations=iterations, time_limit_s=3600.0)
         return self.inner.solve(problem, bounded)
 
 
