@@ -1,12 +1,15 @@
 """Both cores on one PyVRP search: PyVRP's iterated local search, step for step, in several
 processes that exchange their best solutions.
 
-Each worker runs the loop of ``pyvrp.solve`` (late-acceptance hill climbing with restarts and
-PyVRP's default parameters) with its own seed; every :data:`SHARE_EVERY_S` seconds it offers
-its best solution to the others when it improved and continues from the best offer when that
-beats its own. Exchanging too often makes the searches one; never exchanging wastes the
+Each worker runs the loop of ``pyvrp.solve`` (late-acceptance hill climbing with PyVRP's
+default parameters) with its own seed. Every :data:`SHARE_EVERY_ITERATIONS` of its own
+iterations (or :data:`SHARE_AT_MOST_S` seconds on large problems, whichever comes first) it
+posts its best solution to the others when it improved, and continues from a peer's best
+when that beats its own. The cadence counts iterations, not seconds, so that a loaded
+machine, which slows every worker down, does not make the searches exchange more often per
+unit of search: exchanging too often makes the searches one, never exchanging wastes the
 second core (docs/benchmarks/vrptw.md has the ablation). With an iteration bound the workers
-do not exchange, so a replayed day gives the same plan.
+exchange in lockstep at the same cadence, so a replayed day gives the same plan.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.queues import Queue
 
@@ -30,8 +33,16 @@ from lastmile.planning.solver import SolveOptions
 # Set before forking workers so each inherits the (possibly large) data without pickling it.
 _SHARED: dict[str, pyvrp.ProblemData] = {}
 
-#: How often (seconds) a worker offers its best solution to the others and takes theirs.
-SHARE_EVERY_S = 1.0
+#: How many of its iterations a worker runs between exchanges (the ablation's best).
+SHARE_EVERY_ITERATIONS = 1_200
+#: A timed worker exchanges at least this often (seconds), for problems whose iterations are
+#: slow (a 1,200-iteration period could otherwise outlast the whole budget).
+SHARE_AT_MOST_S = 5.0
+#: How long a lockstep worker waits for a peer's post before it carries on alone.
+LOCKSTEP_WAIT_S = 120.0
+
+#: (round, sender, cost, best solution); the round is -1 in a timed search.
+Post = tuple[int, int, float, pyvrp.Solution]
 
 
 class _History:
@@ -61,15 +72,83 @@ class _History:
 class _Mailbox:
     """One worker's end of the exchange: its own inbox and the others'."""
 
-    inbox: Queue[tuple[float, pyvrp.Solution]]
-    others: list[Queue[tuple[float, pyvrp.Solution]]]
+    inbox: Queue[Post]
+    others: list[Queue[Post]]
     every_s: float
+    index: int = 0
+    #: Lockstep posts that arrived ahead of their round.
+    early: list[Post] = field(default_factory=list)
 
 
 def _cost(solution: pyvrp.Solution) -> float:
     """The objective (route costs plus uncollected prizes); infinite when infeasible."""
     evaluator = pyvrp.CostEvaluator([0] * len(solution.excess_load()), 0, 0)
     return float(evaluator.cost(solution))
+
+
+class _Walk:
+    """One worker's iterated local search: ``pyvrp.solve``'s loop, one step at a time.
+
+    PyVRP's own ``solve`` starts its clock after the first exhaustive local search, which
+    takes seconds on a 1,000-stop day; here that search counts against the caller's budget.
+    """
+
+    def __init__(self, data: pyvrp.ProblemData, seed: int, initial: pyvrp.Solution | None):
+        params = SolveParams()
+        self.data = data
+        self.rng = pyvrp.RandomNumberGenerator(seed=seed)
+        neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
+        perturbation = pyvrp.search.PerturbationManager(params.perturbation)
+        self.ls = pyvrp.search.LocalSearch(data, self.rng, neighbours, perturbation)
+        for op in params.operators:
+            if op.supports(data):
+                self.ls.add_operator(op(data))
+        self.pm = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+        if initial is None:
+            random = pyvrp.Solution.make_random(data, self.rng)
+            initial = self.ls(random, self.pm.max_cost_evaluator(), exhaustive=True)
+        self.params = params.ils
+        self.history = _History(self.params.history_length)
+        self.start = self.best = self.current = initial
+        self.best_cost = _cost(initial)
+        self.stale = 0
+
+    def step(self) -> None:
+        """One perturbation + local search, late-acceptance step (``IteratedLocalSearch``)."""
+        ils = self.params
+        if self.stale == ils.num_iters_no_improvement:
+            self.history.clear()
+            self.current, self.stale = self.best, 0
+        evaluator = self.pm.cost_evaluator()
+        candidate = self.ls(self.current, evaluator, exhaustive=False)
+        self.pm.register(candidate)
+        self.stale += 1
+        if evaluator.cost(candidate) < self.best_cost:
+            self.best, self.stale = candidate, 0
+            if ils.exhaustive_on_best:
+                candidate = self.ls(candidate, evaluator, exhaustive=True)
+                if candidate.is_feasible():
+                    self.best = candidate
+            self.best_cost = _cost(self.best)
+        candidate_cost = evaluator.penalised_cost(candidate)
+        current_cost = evaluator.penalised_cost(self.current)
+        late = self.history.peek()
+        late_cost = evaluator.penalised_cost(self.start if late is None else late)
+        if candidate_cost < late_cost or candidate_cost < current_cost:  # late acceptance
+            self.current, current_cost = candidate, candidate_cost
+        if current_cost < late_cost or late is None:
+            self.history.append(self.current)
+        else:
+            self.history.skip()
+
+    def adopt(self, solution: pyvrp.Solution) -> bool:
+        """Continue from ``solution`` when it beats the best so far."""
+        cost = _cost(solution)
+        if cost >= self.best_cost:
+            return False
+        self.best = self.current = solution
+        self.best_cost, self.stale = cost, 0
+        return True
 
 
 def _ils(
@@ -81,87 +160,68 @@ def _ils(
     tick: Callable[[], None] | None = None,
     iterations: int | None = None,
 ) -> pyvrp.Solution:
-    """PyVRP's iterated local search (``pyvrp.solve`` with default parameters, step for step)
-    until ``deadline`` (``time.monotonic``), plus an exchange between parallel workers.
-
-    PyVRP's own ``solve`` starts its clock after the first exhaustive local search, which
-    takes seconds on a 1,000-stop day; here that search counts against the deadline. Every
-    ``SHARE_EVERY_S`` a worker posts its best solution if it improved, and continues from a
-    peer's best when that is better than its own: both cores then work on the most
-    promising solution, each with its own random stream, instead of two blind restarts.
-    With ``iterations`` the search stops after that many iterations instead, without
-    exchange, so the same problem and seed give the same solution on any machine.
-    """
-    params = SolveParams()
-    rng = pyvrp.RandomNumberGenerator(seed=seed)
-    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
-    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
-    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
-    for op in params.operators:
-        if op.supports(data):
-            ls.add_operator(op(data))
-    pm = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
-    if initial is None:
-        random = pyvrp.Solution.make_random(data, rng)
-        initial = ls(random, pm.max_cost_evaluator(), exhaustive=True)
-    ils = params.ils
-    history = _History(ils.history_length)
-    start = initial
-    best = current = initial
-    best_cost = _cost(best)
-    stale = 0
+    """One worker until ``deadline`` (``time.monotonic``), exchanging with its peers every
+    :data:`SHARE_EVERY_ITERATIONS` steps or ``mailbox.every_s`` seconds; with ``iterations``,
+    that many steps instead, exchanging in lockstep every :data:`SHARE_EVERY_ITERATIONS`
+    steps, so the same problem and seeds give the same solution on any machine."""
+    walk = _Walk(data, seed, initial)
+    if iterations is not None:
+        for done in range(1, iterations + 1):
+            walk.step()
+            if mailbox is not None and done % SHARE_EVERY_ITERATIONS == 0 and done < iterations:
+                mailbox = _lockstep(walk, mailbox, done // SHARE_EVERY_ITERATIONS)
+            if tick is not None:
+                tick()
+        return walk.best
     posted = math.inf
-    next_share = time.monotonic() + (mailbox.every_s if mailbox else math.inf)
-    done = 0
-    while (now := time.monotonic()) < deadline if iterations is None else done < iterations:
-        done += 1
-        if stale == ils.num_iters_no_improvement:
-            history.clear()
-            current, stale = best, 0
-        evaluator = pm.cost_evaluator()
-        candidate = ls(current, evaluator, exhaustive=False)
-        pm.register(candidate)
-        stale += 1
-        if evaluator.cost(candidate) < best_cost:
-            best, stale = candidate, 0
-            if ils.exhaustive_on_best:
-                candidate = ls(candidate, evaluator, exhaustive=True)
-                if candidate.is_feasible():
-                    best = candidate
-            best_cost = _cost(best)
-        candidate_cost = evaluator.penalised_cost(candidate)
-        current_cost = evaluator.penalised_cost(current)
-        late = history.peek()
-        late_cost = evaluator.penalised_cost(start if late is None else late)
-        if candidate_cost < late_cost or candidate_cost < current_cost:  # late acceptance
-            current, current_cost = candidate, candidate_cost
-        if current_cost < late_cost or late is None:
-            history.append(current)
-        else:
-            history.skip()
-        if mailbox is not None and now >= next_share:
-            next_share = now + mailbox.every_s
-            if best_cost < posted:
+    since, last_share = 0, time.monotonic()
+    while (now := time.monotonic()) < deadline:
+        walk.step()
+        since += 1
+        if mailbox is not None and (
+            since >= SHARE_EVERY_ITERATIONS or now - last_share >= mailbox.every_s
+        ):
+            since, last_share = 0, now
+            if walk.best_cost < posted:
                 for box in mailbox.others:
-                    box.put((best_cost, best))
-                posted = best_cost
+                    box.put((-1, mailbox.index, walk.best_cost, walk.best))
+                posted = walk.best_cost
             offer = _best_offer(mailbox.inbox)
-            if offer is not None and offer[0] < best_cost:
-                best_cost, best = offer
-                current, stale, posted = best, 0, best_cost
+            if offer is not None and walk.adopt(offer[3]):
+                posted = walk.best_cost  # the peer's own: no need to post it back
         if tick is not None:
             tick()
-    return best
+    return walk.best
 
 
-def _best_offer(inbox: Queue[tuple[float, pyvrp.Solution]]) -> tuple[float, pyvrp.Solution] | None:
+def _lockstep(walk: _Walk, mailbox: _Mailbox, round_: int) -> _Mailbox | None:
+    """Post this round's best, wait for every peer's, continue from the cheapest (ties to
+    the lowest sender) when it beats the own. None — carry on alone — when a peer has not
+    posted in time."""
+    for box in mailbox.others:
+        box.put((round_, mailbox.index, walk.best_cost, walk.best))
+    got = [p for p in mailbox.early if p[0] == round_]
+    mailbox.early = [p for p in mailbox.early if p[0] != round_]
+    give_up = time.monotonic() + LOCKSTEP_WAIT_S
+    while len(got) < len(mailbox.others):
+        try:
+            post = mailbox.inbox.get(timeout=max(0.0, give_up - time.monotonic()))
+        except queue.Empty:
+            return None
+        (got if post[0] == round_ else mailbox.early).append(post)
+    best = min(got, key=lambda p: (p[2], p[1]))
+    walk.adopt(best[3])
+    return mailbox
+
+
+def _best_offer(inbox: Queue[Post]) -> Post | None:
     offer = None
     while True:
         try:
             got = inbox.get_nowait()
         except queue.Empty:
             return offer
-        if offer is None or got[0] < offer[0]:
+        if offer is None or got[2] < offer[2]:
             offer = got
 
 
@@ -170,16 +230,14 @@ def _child(
     seed: int,
     deadline: float,
     initial: pyvrp.Solution | None,
-    boxes: list[Queue[tuple[float, pyvrp.Solution]]],
+    boxes: list[Queue[Post]],
     every_s: float,
     out: Connection,
     iterations: int | None,
 ) -> None:
     """A forked worker: search, then send back the best solution (or the error)."""
-    mailbox = None
-    if iterations is None:
-        others = [b for k, b in enumerate(boxes) if k != index]
-        mailbox = _Mailbox(boxes[index], others, every_s)
+    others = [b for k, b in enumerate(boxes) if k != index]
+    mailbox = _Mailbox(boxes[index], others, every_s, index)
     try:
         out.send(_ils(_SHARED["data"], seed, deadline, initial, mailbox, None, iterations))
     except Exception as exc:  # reported to the parent, which keeps the other workers' best
@@ -223,18 +281,27 @@ def search(
     if workers == 1:
         return _ils(data, options.seed, deadline, initial, None, tick, iterations)
     ctx = multiprocessing.get_context("fork")
-    boxes: list[Queue[tuple[float, pyvrp.Solution]]] = [ctx.Queue() for _ in range(workers)]
+    boxes: list[Queue[Post]] = [ctx.Queue() for _ in range(workers)]
     _SHARED["data"] = data
     children = []
     try:
         for w in range(1, workers):
             receive, send = ctx.Pipe(duplex=False)
-            args = (w, options.seed + w, deadline, initial, boxes, SHARE_EVERY_S, send, iterations)
+            args = (
+                w,
+                options.seed + w,
+                deadline,
+                initial,
+                boxes,
+                SHARE_AT_MOST_S,
+                send,
+                iterations,
+            )
             process = ctx.Process(target=_child, args=args, daemon=True)
             process.start()
             send.close()
             children.append((process, receive))
-        mailbox = _Mailbox(boxes[0], boxes[1:], SHARE_EVERY_S) if iterations is None else None
+        mailbox = _Mailbox(boxes[0], boxes[1:], SHARE_AT_MOST_S)
         found = [_ils(data, options.seed, deadline, initial, mailbox, tick, iterations)]
         for process, receive in children:
             if receive.poll(None if iterations is not None else max(5.0, 0.1 * seconds)):

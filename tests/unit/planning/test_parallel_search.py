@@ -1,15 +1,20 @@
-"""Both cores on one search: workers post their best solutions and take better ones."""
+"""Both cores on one search: workers post their best solutions and take better ones; bounded
+by iterations they do so in lockstep."""
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import time
 
-from lastmile.planning.construct import construct
+import pytest
+import pyvrp
+
+from lastmile.planning import pyvrp_search
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_search import _cost, _ils, _Mailbox
-from lastmile.planning.pyvrp_solver import PyVRPSolver, encode, warm_start
+from lastmile.planning.pyvrp_search import _cost, _ils, _lockstep, _Mailbox, _Walk
+from lastmile.planning.pyvrp_solver import PyVRPSolver, encode
 from lastmile.planning.solver import SolveOptions
 from lastmile.planning.validate import check
 from tests.unit.planning.factory import problem, ring, stop, van
@@ -20,37 +25,49 @@ def _day(n: int = 30) -> PlanningProblem:
     return problem(stops, [van(f"V{k}", parcels=12) for k in range(4)])
 
 
-def test_a_worker_continues_from_a_better_solution_a_peer_offers() -> None:
-    day = _day()
+def _data(day: PlanningProblem) -> pyvrp.ProblemData:
     jobs, _ = precheck(day)
-    encoded = encode(day, jobs)
-    offered = warm_start(encoded, construct(day, jobs))
+    return encode(day, jobs).data
+
+
+def test_a_worker_continues_from_a_better_solution_a_peer_offers() -> None:
+    data = _data(_day())
+    good = _ils(data, 9, math.inf, None, None, iterations=2_000)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
-    # An offer claiming a cost no search can beat must be taken and kept as the best.
-    inbox.put((-1.0, offered))
+    inbox.put((-1, 1, _cost(good), good))
     time.sleep(0.1)  # the queue's feeder thread delivers it
-    mailbox = _Mailbox(inbox, [peer], every_s=0.0)
-    best = _ils(encoded.data, 1, time.monotonic() + 0.3, None, mailbox)
-    assert best.distance() == offered.distance()
-    assert best.num_routes() == offered.num_routes()
+    best = _ils(data, 1, time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], every_s=0.0))
+    assert _cost(best) <= _cost(good)
 
 
 def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
-    day = _day()
-    jobs, _ = precheck(day)
-    encoded = encode(day, jobs)
+    data = _data(_day())
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
-    best = _ils(encoded.data, 1, time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], 0.0))
+    best = _ils(data, 1, time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], 0.0))
     posts = []
     while not peer.empty():
         posts.append(peer.get(timeout=1))
     assert posts, "nothing was posted"
-    costs = [c for c, _ in posts]
+    costs = [c for _, _, c, _ in posts]
     assert costs == sorted(costs, reverse=True)  # only improvements are posted
-    assert all(c == _cost(s) for c, s in posts)
+    assert all(c == _cost(s) for _, _, c, s in posts)
     assert costs[-1] >= _cost(best)
+
+
+def test_lockstep_waits_for_the_round_keeps_early_posts_and_takes_a_better_peer_best() -> None:
+    data = _data(_day())
+    good = _ils(data, 9, math.inf, None, None, iterations=2_000)
+    walk = _Walk(data, 1, None)
+    ctx = multiprocessing.get_context("fork")
+    inbox, peer = ctx.Queue(), ctx.Queue()
+    inbox.put((2, 1, _cost(good), good))  # the peer is a round ahead
+    inbox.put((1, 1, _cost(good), good))
+    mailbox = _lockstep(walk, _Mailbox(inbox, [peer], 0.0), 1)
+    assert mailbox is not None and [p[0] for p in mailbox.early] == [2]
+    assert walk.best_cost <= _cost(good)
+    assert peer.get(timeout=1)[0] == 1  # its own post for the round
 
 
 def test_two_cooperating_workers_give_a_checked_plan_within_the_time_limit() -> None:
@@ -62,7 +79,10 @@ def test_two_cooperating_workers_give_a_checked_plan_within_the_time_limit() -> 
     assert result.served == 40
 
 
-def test_two_workers_bounded_by_iterations_give_the_same_plan_every_time() -> None:
+def test_two_workers_bounded_by_iterations_exchange_and_give_the_same_plan_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pyvrp_search, "SHARE_EVERY_ITERATIONS", 60)  # forked workers inherit it
     day = _day()
     options = SolveOptions(time_limit_s=60.0, seed=5, workers=2, max_iterations=200)
     first = PyVRPSolver().solve(day, options)
