@@ -284,6 +284,11 @@ def previous(limit: float) -> tuple[list[Row], list[dict[str, Any]]]:
     return [Row(**r) for r in old["rows"]], old["meta"].get("holds", [])
 
 
+def _number(name: str) -> int:
+    """C101 → 101: odd-numbered instances of each family are the tuning half."""
+    return int(name.lstrip("CR"))
+
+
 def report(rows: list[Row], solvers: list[str], meta: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -335,9 +340,19 @@ def report(rows: list[Row], solvers: list[str], meta: dict[str, Any]) -> None:
         if domain:
             summary[s]["mean_domain_s"] = statistics.fmean(domain)
             summary[s]["domain_share_pct"] = 100 * sum(domain) / sum(r.seconds for r in mine)
+    for s in solvers:  # odd-numbered instances tuned the search; even ones were held out
+        for part, odd in (("tuned_half", 1), ("held_out_half", 0)):
+            part_rows = [by[(n, s)] for n in names if _number(n) % 2 == odd]
+            gaps = [r.gap_pct for r in part_rows if r.feasible]
+            summary[s][f"{part}_mean_gap_pct"] = statistics.fmean(gaps) if gaps else None
     table.add_section()
     means = [summary[s]["mean_gap_pct"] for s in solvers]
     table.add_row("mean", *(f"{m:.3f}" if m is not None else "-" for m in means))
+    for part in ("tuned_half", "held_out_half"):
+        cells = [summary[s][f"{part}_mean_gap_pct"] for s in solvers]
+        table.add_row(
+            part.replace("_", " "), *(f"{m:.3f}" if m is not None else "-" for m in cells)
+        )
     table.add_row("mean s", *(f"{summary[s]['mean_seconds']:.2f}" for s in solvers))
     Console().print(table)
     for s, v in summary.items():
