@@ -11,10 +11,9 @@ Encoding (see docs/planning-api.md):
   vehicles cannot serve a stop sees prohibitive arcs into and out of it;
 * costs are in thousandths of a cent so per-metre and per-second rates stay integers;
 * vehicles that differ only by name share a vehicle type;
-* ``workers`` processes run PyVRP's search with different seeds and, every second, each
-  recombines its best solution with a peer's (selective route exchange) and continues from
-  the child or the peer's best when either beats its own, so both cores work on one search
-  (see :mod:`lastmile.planning.pyvrp_search`).
+* ``workers`` processes run PyVRP's search with different seeds and, every 1,200 of its
+  iterations, each continues from the best solution any of them has found when that beats
+  its own, so both cores work on one search (see :mod:`lastmile.planning.pyvrp_search`).
 """
 
 from __future__ import annotations
