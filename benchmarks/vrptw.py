@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/vrptw.py --only R101,C201 --solvers lastmile,pyvrp
     .venv/bin/python benchmarks/vrptw.py --families C,RC            # then, to finish:
     .venv/bin/python benchmarks/vrptw.py --families R --resume      # one table of all
+    .venv/bin/python benchmarks/vrptw.py --iterations 6000 --solvers lastmile,pyvrp  # no clock
 
 Solvers run side by side per instance, so each instance sees all of them under the same load.
 Cores: lastmile uses two cooperating search processes; raw PyVRP runs once on one core (the
@@ -33,6 +34,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "benchmarks" / "vrptw"
 RESULTS = ROOT / "benchmarks" / "results" / "vrptw.json"
+#: With ``--iterations``: lastmile's workers and raw PyVRP stop after that many iterations
+#: (each worker), so the comparison does not depend on the machine's load.
+ITERATIONS: list[int] = []
 
 
 @dataclass
@@ -98,14 +102,19 @@ def run_lastmile(path: Path, raw: Raw, limit: float, seed: int) -> list[list[int
     began = time.perf_counter()
     problem = read_instance(path).problem()
     left = limit - (time.perf_counter() - began)
-    result = PyVRPSolver().solve(problem, SolveOptions(time_limit_s=left, seed=seed, workers=2))
-    DOMAIN_S.append(time.perf_counter() - began - result.stats["search_s"])
+    cap = ITERATIONS[0] if ITERATIONS else None
+    options = SolveOptions(
+        time_limit_s=3600 if cap else left, seed=seed, workers=2, max_iterations=cap
+    )
+    result = PyVRPSolver().solve(problem, options)
+    if not cap:  # an iteration-bounded search has no budget to subtract
+        DOMAIN_S.append(time.perf_counter() - began - result.stats["search_s"])
     return [[int(v.ref) for v in r.visits] for r in result.routes if r.visits]
 
 
 def run_pyvrp(path: Path, raw: Raw, limit: float, seed: int) -> list[list[int]]:
     import pyvrp
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxIterations, MaxRuntime
 
     locs = [pyvrp.Location(x=0, y=0) for _ in range(raw.n)]
     depot = pyvrp.Depot(0, tw_early=int(raw.tw[0, 0]), tw_late=int(raw.tw[0, 1]))
@@ -124,7 +133,8 @@ def run_pyvrp(path: Path, raw: Raw, limit: float, seed: int) -> list[list[int]]:
     )
     dist: Any = raw.dist
     data = pyvrp.ProblemData(locs, clients, [depot], [vt], [dist], [dist])
-    res = pyvrp.solve(data, MaxRuntime(limit), seed=seed, collect_stats=False)
+    stop = MaxIterations(ITERATIONS[0]) if ITERATIONS else MaxRuntime(limit)
+    res = pyvrp.solve(data, stop, seed=seed, collect_stats=False)
     return [[a.idx + 1 for a in r.schedule() if a.is_client()] for r in res.best.routes()]
 
 
@@ -268,19 +278,24 @@ def run(
     return rows
 
 
+def results_path() -> Path:
+    """The timed run's JSON, or a separate one for an iteration-bounded run."""
+    return RESULTS.with_name("vrptw_iterations.json") if ITERATIONS else RESULTS
+
+
 def save(rows: list[Row], meta: dict[str, Any], summary: Any = None) -> None:
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    results_path().parent.mkdir(parents=True, exist_ok=True)
     body = {"meta": meta, "summary": summary, "rows": [asdict(r) for r in rows]}
-    RESULTS.write_text(json.dumps(body, indent=1))
+    results_path().write_text(json.dumps(body, indent=1))
 
 
 def previous(limit: float) -> tuple[list[Row], list[dict[str, Any]]]:
     """Rows (and the run notes) of an earlier, interrupted run at the same time limit."""
-    if not RESULTS.exists():
+    if not results_path().exists():
         return [], []
-    old = json.loads(RESULTS.read_text())
+    old = json.loads(results_path().read_text())
     if old["meta"].get("time_limit_s") != limit:
-        raise SystemExit(f"{RESULTS} is from a {old['meta'].get('time_limit_s')} s run")
+        raise SystemExit(f"{results_path()} is from a {old['meta'].get('time_limit_s')} s run")
     return [Row(**r) for r in old["rows"]], old["meta"].get("holds", [])
 
 
@@ -293,7 +308,10 @@ def report(rows: list[Row], solvers: list[str], meta: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Solomon VRPTW, {meta['time_limit_s']:g} s per instance")
+    budget = f"{meta['time_limit_s']:g} s per instance"
+    if meta.get("iterations"):
+        budget = f"{meta['iterations']} iterations (per lastmile worker)"
+    table = Table(title=f"Solomon VRPTW, {budget}")
     table.add_column("instance")
     for s in solvers:
         table.add_column(f"{s} gap %", justify="right")
@@ -378,6 +396,11 @@ def main() -> None:
     parser.add_argument("--solvers", default=",".join(SOLVERS))
     parser.add_argument("--families", default="", help="comma-separated: C, R, RC")
     parser.add_argument(
+        "--iterations",
+        type=int,
+        help="iteration bound instead of the clock (lastmile, pyvrp only); own JSON file",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="keep the rows of the last run's JSON, add the rest"
     )
     args = parser.parse_args()
@@ -397,6 +420,10 @@ def main() -> None:
     solvers = args.solvers.split(",")
     if set(solvers) - set(SOLVERS):
         raise SystemExit(f"--solvers: expected some of {', '.join(SOLVERS)}")
+    if args.iterations:
+        if set(solvers) - {"lastmile", "pyvrp"}:
+            raise SystemExit("--iterations: only lastmile and pyvrp take an iteration bound")
+        ITERATIONS.append(args.iterations)
     done, holds = previous(args.time_limit) if args.resume else ([], [])
     hold = {
         "instances": names,
@@ -405,6 +432,7 @@ def main() -> None:
     }
     meta: dict[str, Any] = {
         "time_limit_s": args.time_limit,
+        "iterations": args.iterations,
         "seed": args.seed,
         "solvers": solvers,
         "cpus": os.cpu_count(),
