@@ -19,10 +19,11 @@ import numpy.typing as npt
 from lastmile.domain import Coordinate
 from lastmile.geo.travel import Profile, TravelMatrix, TravelTimeProvider
 
-#: Requests smaller than this many cells (a leg, a short route) go straight to the provider.
-SMALL_CELLS = 400
-#: Hour bands kept at once (a re-plan plans with the hour of now; older ones are dropped).
-BANDS = 3
+#: Requests smaller than this many cells (a leg, a route, one van's load) go straight to
+#: the provider: only whole re-plan problems are worth remembering.
+SMALL_CELLS = 40_000
+#: (profile, hour) matrices kept at once: planning asks for one per profile (its slowest hour).
+BANDS = 4
 
 
 @dataclass

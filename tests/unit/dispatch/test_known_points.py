@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from lastmile.dispatch import known_points as kp
 from lastmile.dispatch.known_points import KnownPoints, known_points
 from lastmile.geo.haversine import HaversineProvider
 from lastmile.geo.travel import Profile
@@ -11,7 +13,10 @@ from lastmile.geo.travel import Profile
 from .day import point
 
 
-def test_slices_of_the_remembered_matrix_equal_the_providers_answer() -> None:
+def test_slices_of_the_remembered_matrix_equal_the_providers_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kp, "SMALL_CELLS", 0)
     base = HaversineProvider()
     cache = KnownPoints(base)
     first = [point(i * 0.7, (i * 3) % 11 * 0.5) for i in range(30)]
