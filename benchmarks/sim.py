@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,18 @@ PHASES = ("scenario_s", "setup_s", "morning_plan_s", "simulation_s", "replan_s",
 def one_day(args: argparse.Namespace) -> dict[str, Any]:
     from collections import Counter
 
+    from lastmile.analytics.kpis import HEADLINE
+    from lastmile.analytics.scorecard import score
     from lastmile.sim.day import SimConfig, run_day
 
     config = SimConfig(orders=args.orders, vehicles=args.vehicles, seed=args.seed)
+    if args.replan_stops is not None:
+        config = replace(config, replan_stops=args.replan_stops or None)
     began = time.perf_counter()
     log = run_day(config)
     wall = time.perf_counter() - began
     outcomes = Counter(d.outcome.value for d in log.deliveries)
+    kpis = {k.name: k.read(score(log).overall) for k in HEADLINE}
     return {
         "orders": args.orders,
         "vehicles": len(log.vehicles),
@@ -44,6 +50,8 @@ def one_day(args: argparse.Namespace) -> dict[str, Any]:
         "outcomes": dict(outcomes),
         "eta_samples": len(log.etas),
         "exceptions": len(log.exceptions),
+        "on_time": kpis["on_time"],
+        "km_per_stop": kpis["km_per_stop"],
     }
 
 
@@ -73,6 +81,9 @@ def main() -> None:
     parser.add_argument("--compare-orders", type=int, default=300)
     parser.add_argument("--compare-vehicles", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--replan-stops", type=int, default=None, help="open stops per re-plan interval; 0: off"
+    )
     parser.add_argument("--skip-day", action="store_true")
     parser.add_argument("--skip-compare", action="store_true")
     args = parser.parse_args()
@@ -93,7 +104,10 @@ def main() -> None:
         for name, value in day["phases"].items():
             table.add_row(name[:-2].replace("_", " "), f"{value:.1f}")
         console.print(table)
-        console.print(f"replans {day['replans']}; outcomes {day['outcomes']}; target ≤ 180 s")
+        console.print(
+            f"replans {day['replans']}; outcomes {day['outcomes']}; on time "
+            f"{day['on_time']:.1%}; km per stop {day['km_per_stop']:.2f}; target ≤ 180 s"
+        )
     if not args.skip_compare:
         cmp = comparison(args)
         print_comparison(console, cmp.pop("object"))

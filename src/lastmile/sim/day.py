@@ -61,6 +61,8 @@ class SimConfig:
     plan_work: int = 20_000
     replan_work: int = 4_000
     replan_every_s: float = 900.0
+    #: A day with more open stops than this re-plans less often (see ``Dispatcher``).
+    replan_stops: int | None = 600
     flush_s: float = 300.0
     workers: int = 1
 
@@ -253,6 +255,7 @@ class _Day:
             self.platform,
             observe=lambda now: {},
             replan_every_s=config.replan_every_s,
+            replan_stops=config.replan_stops,
         )
         self.platform.publish(self.problem, plan, 0.0)
         return dispatcher

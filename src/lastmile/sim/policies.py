@@ -8,7 +8,8 @@ journalled). They differ in what they do about it:
   failed attempt, a broken van's parcels or parcels left behind at the hub go out tomorrow.
 * ``dynamic``: every event goes through the bus, and the rest of the day is re-planned with
   ``dispatch.replan`` (loaded parcels never change van) at most every ``replan_every_s``
-  seconds while events are waiting — a dispatcher batches, it does not re-plan per ping.
+  seconds while events are waiting — a dispatcher batches, it does not re-plan per ping —
+  and on a day with more open stops than ``replan_stops``, every second (third...) time.
 
 Before each command the dispatch state is told where each van really is (what tracking
 knows: served stops, the stop under way, what is on board), as the control tower would.
@@ -17,6 +18,7 @@ knows: served stops, the stop under way, what is on board), as the control tower
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -140,6 +142,10 @@ class Dispatcher:
     platform: Platform
     observe: Callable[[float], dict[str, VehicleState]]
     replan_every_s: float = 900.0
+    #: Open stops one re-plan interval is good for: a day with more open stops than this
+    #: re-plans every second (third...) interval, since each re-plan costs in proportion.
+    replan_stops: int | None = None
+    last_replan_s: float | None = None
     version: int = 0
     waiting: list[str] = field(default_factory=list)
     deferred: dict[str, str] = field(default_factory=dict)
@@ -234,10 +240,21 @@ class Dispatcher:
         if self.dynamic:
             self.waiting.append(why)
 
+    def gap_s(self) -> float:
+        """Seconds between re-plans now: ``replan_every_s``, times the open stops over
+        ``replan_stops`` (rounded up) on a day that big."""
+        if self.replan_stops is None:
+            return self.replan_every_s
+        open_stops = len(self.ctx.state.open_jobs())
+        return self.replan_every_s * max(1, math.ceil(open_stops / self.replan_stops))
+
     def tick(self, now_s: float) -> bool:
         """Re-plan when events are waiting (dynamic only); True when the plan changed."""
         if not self.dynamic or not self.waiting:
             return False
+        if self.last_replan_s is not None and now_s - self.last_replan_s < self.gap_s() - 1:
+            return False
+        self.last_replan_s = now_s
         reasons = sorted(set(self.waiting))
         self.waiting.clear()
         self._sync(now_s)
