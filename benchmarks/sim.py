@@ -60,12 +60,38 @@ def comparison(args: argparse.Namespace) -> dict[str, Any]:
     from lastmile.analytics.serial import to_json
     from lastmile.sim.day import SimConfig, run_policies
 
-    config = SimConfig(orders=args.compare_orders, vehicles=args.compare_vehicles, seed=1)
+    config = SimConfig(
+        orders=args.compare_orders, vehicles=args.compare_vehicles, seed=args.first_seed
+    )
     began = time.perf_counter()
     static, dynamic = run_policies(config, ("static", "dynamic"), args.seeds)
     wall = time.perf_counter() - began
     result = compare(static, dynamic)
-    return {"wall_s": wall, "comparison": json.loads(to_json(result)), "object": result}
+    per_seed = [
+        {"seed": a.seed, "static": _headline(a), "dynamic": _headline(b)}
+        for a, b in zip(static, dynamic, strict=True)
+    ]
+    return {
+        "wall_s": wall,
+        "comparison": json.loads(to_json(result)),
+        "per_seed": per_seed,
+        "object": result,
+    }
+
+
+def _headline(log: Any) -> dict[str, float | None]:
+    """On-time, km per stop and their parts for one day (the per-seed table)."""
+    from lastmile.analytics.kpis import HEADLINE
+    from lastmile.analytics.scorecard import score
+
+    overall = score(log).overall
+    kpis = {k.name: k.read(overall) for k in HEADLINE}
+    return {
+        "on_time": kpis["on_time"],
+        "km_per_stop": kpis["km_per_stop"],
+        "km": overall.fleet.km,
+        "stops": overall.fleet.stops,
+    }
 
 
 def main() -> None:
@@ -81,6 +107,7 @@ def main() -> None:
     parser.add_argument("--compare-orders", type=int, default=300)
     parser.add_argument("--compare-vehicles", type=int, default=None)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=1, help="of the comparison's seeds")
     parser.add_argument(
         "--replan-stops", type=int, default=None, help="open stops per re-plan interval; 0: off"
     )
@@ -112,6 +139,13 @@ def main() -> None:
         cmp = comparison(args)
         print_comparison(console, cmp.pop("object"))
         console.print(f"{2 * args.seeds} days in {cmp['wall_s']:.0f} s")
+        for row in cmp["per_seed"]:
+            a, b = row["static"], row["dynamic"]
+            console.print(
+                f"seed {row['seed']}: km/stop {a['km_per_stop']:.2f} -> {b['km_per_stop']:.2f}"
+                f" ({a['km']:.0f} km/{a['stops']:.0f} -> {b['km']:.0f} km/{b['stops']:.0f});"
+                f" on time {a['on_time']:.3f} -> {b['on_time']:.3f}"
+            )
         out["compare"] = cmp
     meta["load_average_at_end"] = os.getloadavg()[0]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
