@@ -59,7 +59,7 @@ class SimConfig:
     knobs: Knobs = field(default_factory=Knobs)
     #: Planner effort: search iterations × stops (see ``FixedEffort``).
     plan_work: int = 20_000
-    replan_work: int = 20_000
+    replan_work: int = 4_000
     replan_every_s: float = 900.0
     #: A day with more open stops than this re-plans less often (see ``Dispatcher``).
     replan_stops: int | None = 600
