@@ -14,6 +14,11 @@ pytestmark = pytest.mark.storage
 DAY = ("--orders", "50", "--vehicles", "2", "--seed", "5", "--day", SMALL.day.isoformat())
 
 
+def _unwrapped(output: str) -> str:
+    """The output as one line: Rich wraps long messages at the terminal's width."""
+    return " ".join(output.split())
+
+
 def test_simulate_via_a_running_server_writes_the_scorecard_of_the_in_process_day(
     lastmile: Invoke,  # noqa: F811
     server: Server,
@@ -22,7 +27,7 @@ def test_simulate_via_a_running_server_writes_the_scorecard_of_the_in_process_da
     remote = lastmile("simulate", *DAY, "--via", server.url, "--api-key", server.key,
                       "--database", server.database_url, "--json", "remote.json")  # fmt: skip
     assert remote.exit_code == 0, remote.output
-    assert f"devices uploaded to {server.url}" in remote.output
+    assert f"devices uploaded to {server.url}" in _unwrapped(remote.output)
     local_db = f"sqlite:///{tmp_path / 'local.sqlite3'}"
     local = lastmile("simulate", *DAY, "--database", local_db, "--json", "local.json")
     assert local.exit_code == 0, local.output
@@ -49,7 +54,7 @@ def test_simulate_refuses_a_remote_run_it_cannot_do_before_planning_anything(
 ) -> None:
     result = lastmile("simulate", "--orders", "50", *args)
     assert result.exit_code == 2
-    assert said in result.output
+    assert said in _unwrapped(result.output)
 
 
 def test_a_bad_api_key_stops_the_day_with_the_servers_answer(
@@ -59,4 +64,5 @@ def test_a_bad_api_key_stops_the_day_with_the_servers_answer(
     result = lastmile("simulate", *DAY, "--via", server.url, "--api-key", "lm_0000_wrong",
                       "--database", server.database_url)  # fmt: skip
     assert result.exit_code == 2
-    assert "answered 401" in result.output and "unknown or revoked" in result.output
+    told = _unwrapped(result.output)
+    assert "answered 401" in told and "unknown or revoked" in told
