@@ -150,19 +150,18 @@ class HttpUplink:
         self._post(f"/v1/tracking/devices/{device_id}/follow", body)
 
     def pings(self, pings: Sequence[Ping], now: datetime) -> list[DomainEvent]:
-        raised = False
-        for n in range(0, len(pings), MAX_PINGS):
-            body = {"pings": [_ping_json(p) for p in pings[n : n + MAX_PINGS]]}
-            raised |= bool(self._post("/v1/tracking/pings", body).get("events"))
-        self.sent["pings"] += len(pings)
-        return self._read_events(raised)
+        return self._batches("pings", [_ping_json(p) for p in pings], MAX_PINGS)
 
     def scans(self, scans: Sequence[Scan], now: datetime) -> list[DomainEvent]:
+        return self._batches("scans", [_scan_json(s) for s in scans], MAX_SCANS)
+
+    def _batches(self, kind: str, items: list[dict[str, Any]], size: int) -> list[DomainEvent]:
+        """``items`` posted to ``/v1/tracking/<kind>`` in batches the API takes."""
         raised = False
-        for n in range(0, len(scans), MAX_SCANS):
-            body = {"scans": [_scan_json(s) for s in scans[n : n + MAX_SCANS]]}
-            raised |= bool(self._post("/v1/tracking/scans", body).get("events"))
-        self.sent["scans"] += len(scans)
+        for n in range(0, len(items), size):
+            body = {kind: items[n : n + size]}
+            raised |= bool(self._post(f"/v1/tracking/{kind}", body).get("events"))
+        self.sent[kind] += len(items)
         return self._read_events(raised)
 
     def hub_scans(self, scans: Sequence[Scan], now: datetime) -> None:
