@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,7 +72,11 @@ class MqttBridge:
         self.stats = BridgeStats()
         self.connected = threading.Event()
         self._queue: deque[Any] = deque()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="lastmile-bridge")
+        # A client id of its own: the broker drops the older of two clients sharing an id,
+        # so two bridges (or a bridge and its test twin) with one fixed id evict each other.
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"lastmile-bridge-{uuid.uuid4().hex[:12]}"
+        )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         self._host, self._port = host, port
