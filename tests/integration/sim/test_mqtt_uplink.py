@@ -81,7 +81,10 @@ def test_a_day_with_pings_over_mqtt_is_stored_and_delivers_as_in_process(
         stored = conn.execute(ours).scalar()
     factory.dispose()
     assert uplink.messages > 10 and stored == uplink.sent["pings"] > 100
-    assert not bridge.stats.bad_messages, bridge.stats.errors
+    # The bridge hears the whole broker: other tests publish (some deliberately bad) pings
+    # of their own devices on it at the same time, so only this day's devices count.
+    ours_bad = [e for e in bridge.stats.errors if any(f"/{van}/" in e for van in vans)]
+    assert not ours_bad, ours_bad
 
     local_db = SqlUnitOfWorkFactory(init_database(f"sqlite:///{tmp_path / 'local.sqlite3'}"))
     try:
