@@ -19,15 +19,17 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from multiprocessing.queues import Queue
 
+import numpy as np
 import pyvrp
 import pyvrp.search
-from pyvrp.PenaltyManager import PenaltyManager
+from pyvrp.PenaltyManager import PenaltyManager, PenaltyParams
 from pyvrp.solve import SolveParams
 
+from lastmile.planning.encoding import FORBIDDEN
 from lastmile.planning.solver import SolveOptions
 
 # Set before forking workers so each inherits the (possibly large) data without pickling it.
@@ -43,6 +45,44 @@ LOCKSTEP_WAIT_S = 120.0
 
 #: (round, sender, cost, best solution); the round is -1 in a timed search.
 Post = tuple[int, int, float, pyvrp.Solution]
+
+#: PyVRP's default maximum penalty per unit of violation (also where the search starts).
+DEFAULT_MAX_PENALTY = PenaltyParams().max_penalty
+#: The maximum penalty is this many times the dearest stop prize or one-stop route, so that
+#: no violation (a parcel over capacity, a second of lateness) is ever cheaper than a route.
+PENALTY_HEADROOM = 10
+#: Never above this: penalised costs (penalty x violation, summed over routes) stay far from
+#: int64 overflow in PyVRP's native code.
+PENALTY_CEILING = 1e10
+
+
+def _longest_arc(matrix: object) -> int:
+    """The longest arc that is not a barred one (:data:`FORBIDDEN`)."""
+    m = np.asarray(matrix)
+    return int(np.max(m, where=m < FORBIDDEN, initial=0))
+
+
+def max_penalty(data: pyvrp.ProblemData) -> float:
+    """The penalty cap for ``data``: PyVRP's default, raised to :data:`PENALTY_HEADROOM`
+    times the data's cost scale when its default is cheaper than a route.
+
+    The encoding counts thousandths of a cent, so a route costs millions and a stop's prize
+    tens of millions, while PyVRP caps penalties at 100,000 per unit: at the cap a search
+    would rather run parcels over capacity than open a route. Only the cap moves: the start
+    penalties and the first search from a random solution keep PyVRP's defaults, so a search
+    that never reaches the old cap runs exactly as before.
+    """
+    scale = max((c.prize for c in data.clients()), default=0)
+    longest: dict[int, tuple[int, int]] = {}
+    for vt in data.vehicle_types():
+        if vt.profile not in longest:
+            d = data.distance_matrix(vt.profile)
+            t = data.duration_matrix(vt.profile)
+            longest[vt.profile] = (_longest_arc(d), _longest_arc(t))
+        dist, dur = longest[vt.profile]
+        arc = vt.unit_distance_cost * dist + vt.unit_duration_cost * dur
+        scale = max(scale, vt.fixed_cost + 2 * arc)
+    return min(PENALTY_CEILING, max(DEFAULT_MAX_PENALTY, PENALTY_HEADROOM * float(scale)))
 
 
 class _History:
@@ -103,10 +143,17 @@ class _Walk:
         for op in params.operators:
             if op.supports(data):
                 self.ls.add_operator(op(data))
-        self.pm = PenaltyManager(params.penalty.midpoint_penalties(data), params.penalty)
+        cap = max_penalty(data)
+        capped = replace(params.penalty, max_penalty=cap)
+        self.pm = PenaltyManager(params.penalty.midpoint_penalties(data), capped)
         if initial is None:
             random = pyvrp.Solution.make_random(data, self.rng)
-            initial = self.ls(random, self.pm.max_cost_evaluator(), exhaustive=True)
+            at_default = [DEFAULT_MAX_PENALTY] * data.num_load_dimensions
+            start = pyvrp.CostEvaluator(at_default, DEFAULT_MAX_PENALTY, DEFAULT_MAX_PENALTY)
+            initial = self.ls(random, start, exhaustive=True)
+            if cap > DEFAULT_MAX_PENALTY and not initial.is_feasible():
+                # The old cap was reached and did not pay: search again at the raised one.
+                initial = self.ls(initial, self.pm.max_cost_evaluator(), exhaustive=True)
         self.params = params.ils
         self.history = _History(self.params.history_length)
         self.start = self.best = self.current = initial
