@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/city.py --sizes 1000,5000,10000 --reference-s 600 \
         --raw-stops 10000 --raw-vehicles 100 --raw-limit 120
+    # one size in two holds of the machine, adding to the last run's results:
+    .venv/bin/python benchmarks/city.py --sizes 5000 --part reference --raw-stops 0 --resume
+    .venv/bin/python benchmarks/city.py --sizes 5000 --part ladder --raw-stops 0 --resume
 
 For each size: the time to the first feasible plan (problem build, diagnosis and the greedy
 construction, re-timed), then plans at growing fractions of the reference budget, and the
@@ -237,8 +240,10 @@ def versus_raw(stops: int, vehicles: int, seed: int, limit: float) -> dict[str, 
     return out
 
 
-def run_size(size: int, seed: int, reference_s: float) -> dict[str, Any]:
-    row: dict[str, Any] = {"stops": size, **first_feasible(size, seed)}
+def run_reference(row: dict[str, Any], seed: int, reference_s: float) -> None:
+    """The first feasible plan and the reference run, into ``row``."""
+    size = int(row["stops"])
+    row.update(first_feasible(size, seed))
     ref, served, wall, bad = plan(size, seed, reference_s)
     row.update(
         reference_s=reference_s,
@@ -247,17 +252,23 @@ def run_size(size: int, seed: int, reference_s: float) -> dict[str, Any]:
         reference_wall_s=wall,
         reference_violations=bad,
     )
+
+
+def run_ladder(row: dict[str, Any], seed: int, fractions: list[float]) -> None:
+    """Plans at fractions of the reference budget; the first within 1 % of the reference."""
+    if "reference_score" not in row:
+        raise SystemExit(f"{row['stops']} stops: no reference yet (run --part reference first)")
+    ref = row["reference_score"]
     row["ladder"] = []
     row["within_1pct_s"] = None
-    for fraction in FRACTIONS:
-        limit = reference_s * fraction
-        value, served, wall, bad = plan(size, seed, limit)
+    for fraction in fractions:
+        limit = row["reference_s"] * fraction
+        value, served, wall, bad = plan(int(row["stops"]), seed, limit)
         row["ladder"].append(
             {"limit_s": limit, "score": value, "served": served, "wall_s": wall, "violations": bad}
         )
         if row["within_1pct_s"] is None and value <= ref * 1.01:
             row["within_1pct_s"] = wall
-    return row
 
 
 def main() -> None:
@@ -271,15 +282,35 @@ def main() -> None:
     parser.add_argument("--raw-stops", type=int, default=10_000, help="0 skips the raw run")
     parser.add_argument("--raw-vehicles", type=int, default=100)
     parser.add_argument("--raw-limit", type=float, default=120.0)
+    parser.add_argument(
+        "--part",
+        choices=("all", "reference", "ladder"),
+        default="all",
+        help="reference: first plan and reference run; ladder: the budgets below a stored one",
+    )
+    parser.add_argument(
+        "--fractions",
+        default=",".join(f"{f:g}" for f in FRACTIONS),
+        help="ladder budgets as fractions of the reference",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="add to the last run's results instead of anew"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    meta = {
+    fractions = [float(f) for f in args.fractions.split(",") if f]
+    hold = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg()[0],
-        "reference_s": args.reference_s,
+        "sizes": sizes,
+        "part": args.part,
     }
+    meta: dict[str, Any] = {"cpus": os.cpu_count(), "holds": [hold]}
     body: dict[str, Any] = {"meta": meta, "rows": []}
+    if args.resume and RESULTS.exists():
+        body = json.loads(RESULTS.read_text())
+        meta = body["meta"]
+        meta.setdefault("holds", []).append(hold)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     if args.raw_stops:  # first: the head-to-head is the target that matters most
         body["versus_raw"] = versus_raw(
@@ -289,10 +320,17 @@ def main() -> None:
         print_duel(body["versus_raw"])
     rows = body["rows"]
     for n in sizes:
-        rows.append(run_size(n, args.seed, args.reference_s))
+        row = next((r for r in rows if r["stops"] == n), None)
+        if row is None:
+            row = {"stops": n}
+            rows.append(row)
+        if args.part in ("all", "reference"):
+            run_reference(row, args.seed, args.reference_s)
+        if args.part in ("all", "ladder"):
+            run_ladder(row, args.seed, fractions)
         RESULTS.write_text(json.dumps(body, indent=1))
-    meta["load_average_at_end"] = os.getloadavg()[0]
-    table = Table(title=f"synthetic city days, reference {args.reference_s:g} s")
+    hold["load_average_at_end"] = os.getloadavg()[0]
+    table = Table(title="synthetic city days")
     for column in (
         "stops",
         "first plan s",
@@ -304,8 +342,8 @@ def main() -> None:
         "violations",
     ):
         table.add_column(column, justify="right")
-    for r in rows:
-        within = f"{r['within_1pct_s']:.1f}" if r["within_1pct_s"] else "-"
+    for r in (r for r in rows if "reference_score" in r):
+        within = f"{r['within_1pct_s']:.1f}" if r.get("within_1pct_s") else "-"
         table.add_row(
             str(r["stops"]),
             f"{r['first_feasible_s']:.2f}",
