@@ -37,19 +37,36 @@ MISSED_CENTS = 10_000
 FRACTIONS = (0.05, 0.1, 0.2, 0.5)
 
 
-def scenario_problem(size: int, seed: int) -> Any:
+def scenario_problem(size: int, seed: int, fleet_factor: int = 1) -> Any:
+    """The simulator's day; with ``fleet_factor`` k, k copies of its vans, drivers and shifts."""
+    from dataclasses import replace
+
     from lastmile.geo.haversine import HaversineProvider
     from lastmile.planning.build import build_from_orders
     from lastmile.sim.scenario import generate
 
     sc = generate(size, seed, date(2026, 3, 2))
+    vehicles, drivers, shifts = list(sc.vehicles), list(sc.drivers), list(sc.shifts)
+    for copy in range(1, fleet_factor):
+        tag = f"-X{copy}"
+        vehicles += [replace(v, ref=v.ref + tag) for v in sc.vehicles]
+        drivers += [replace(d, ref=d.ref + tag) for d in sc.drivers]
+        shifts += [
+            replace(
+                s,
+                ref=s.ref + tag,
+                driver_ref=s.driver_ref + tag,
+                vehicle_ref=s.vehicle_ref + tag if s.vehicle_ref else None,
+            )
+            for s in sc.shifts
+        ]
     return build_from_orders(
         sc.orders,
         sc.hubs,
-        sc.vehicles,
+        vehicles,
         provider=HaversineProvider(),
-        shifts=sc.shifts,
-        drivers=sc.drivers,
+        shifts=shifts,
+        drivers=drivers,
         zones=sc.zones,
     )
 
@@ -59,7 +76,7 @@ def score(result: Any, problem: Any) -> int:
     return int(result.cost_cents + MISSED_CENTS * missed)
 
 
-def first_feasible(size: int, seed: int) -> dict[str, float]:
+def first_feasible(size: int, seed: int, fleet_factor: int = 1) -> dict[str, float]:
     from lastmile.planning.assemble import assemble
     from lastmile.planning.construct import construct
     from lastmile.planning.decompose import DECOMPOSE_FROM, first_plan
@@ -68,7 +85,7 @@ def first_feasible(size: int, seed: int) -> dict[str, float]:
 
     scenario_problem(50, seed)  # imports and caches warm, so only the planning is timed
     began = time.perf_counter()
-    problem = scenario_problem(size, seed)
+    problem = scenario_problem(size, seed, fleet_factor)
     servable, _ = precheck(problem)
     if size >= DECOMPOSE_FROM:
         plans = first_plan(problem, servable, part_size=1_000)
@@ -85,14 +102,14 @@ def first_feasible(size: int, seed: int) -> dict[str, float]:
     }
 
 
-def plan(size: int, seed: int, limit: float) -> tuple[int, int, float, int]:
+def plan(size: int, seed: int, limit: float, fleet_factor: int = 1) -> tuple[int, int, float, int]:
     from lastmile.planning.decompose import DecomposingSolver
     from lastmile.planning.pyvrp_solver import PyVRPSolver
     from lastmile.planning.solver import SolveOptions
     from lastmile.planning.validate import check
 
     began = time.perf_counter()
-    problem = scenario_problem(size, seed)
+    problem = scenario_problem(size, seed, fleet_factor)
     result = DecomposingSolver(PyVRPSolver()).solve(problem, SolveOptions(time_limit_s=limit))
     wall = time.perf_counter() - began
     bad = len(check(problem, result.routes, result.unassigned))
@@ -243,8 +260,9 @@ def versus_raw(stops: int, vehicles: int, seed: int, limit: float) -> dict[str, 
 def run_reference(row: dict[str, Any], seed: int, reference_s: float) -> None:
     """The first feasible plan and the reference run, into ``row``."""
     size = int(row["stops"])
-    row.update(first_feasible(size, seed))
-    ref, served, wall, bad = plan(size, seed, reference_s)
+    factor = int(row.get("fleet_factor", 1))
+    row.update(first_feasible(size, seed, factor))
+    ref, served, wall, bad = plan(size, seed, reference_s, factor)
     row.update(
         reference_s=reference_s,
         reference_score=ref,
@@ -263,7 +281,7 @@ def run_ladder(row: dict[str, Any], seed: int, fractions: list[float]) -> None:
     row["within_1pct_s"] = None
     for fraction in fractions:
         limit = row["reference_s"] * fraction
-        value, served, wall, bad = plan(int(row["stops"]), seed, limit)
+        value, served, wall, bad = plan(int(row["stops"]), seed, limit, row.get("fleet_factor", 1))
         row["ladder"].append(
             {"limit_s": limit, "score": value, "served": served, "wall_s": wall, "violations": bad}
         )
@@ -296,6 +314,13 @@ def main() -> None:
     parser.add_argument(
         "--resume", action="store_true", help="add to the last run's results instead of anew"
     )
+    parser.add_argument(
+        "--fleet-factor",
+        type=int,
+        default=1,
+        help="k copies of the scenario's vans, drivers and shifts (a day not over-subscribed)",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     fractions = [float(f) for f in args.fractions.split(",") if f]
@@ -307,28 +332,30 @@ def main() -> None:
     }
     meta: dict[str, Any] = {"cpus": os.cpu_count(), "holds": [hold]}
     body: dict[str, Any] = {"meta": meta, "rows": []}
-    if args.resume and RESULTS.exists():
-        body = json.loads(RESULTS.read_text())
+    out: Path = args.out
+    if args.resume and out.exists():
+        body = json.loads(out.read_text())
         meta = body["meta"]
         meta.setdefault("holds", []).append(hold)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     if args.raw_stops:  # first: the head-to-head is the target that matters most
         body["versus_raw"] = versus_raw(
             args.raw_stops, args.raw_vehicles, args.seed, args.raw_limit
         )
-        RESULTS.write_text(json.dumps(body, indent=1))
+        out.write_text(json.dumps(body, indent=1))
         print_duel(body["versus_raw"])
     rows = body["rows"]
     for n in sizes:
-        row = next((r for r in rows if r["stops"] == n), None)
+        key = {"stops": n, "fleet_factor": args.fleet_factor}
+        row = next((r for r in rows if _same(r, key)), None)
         if row is None:
-            row = {"stops": n}
+            row = key
             rows.append(row)
         if args.part in ("all", "reference"):
             run_reference(row, args.seed, args.reference_s)
         if args.part in ("all", "ladder"):
             run_ladder(row, args.seed, fractions)
-        RESULTS.write_text(json.dumps(body, indent=1))
+        out.write_text(json.dumps(body, indent=1))
     hold["load_average_at_end"] = os.getloadavg()[0]
     table = Table(title="synthetic city days")
     for column in (
@@ -344,8 +371,9 @@ def main() -> None:
         table.add_column(column, justify="right")
     for r in (r for r in rows if "reference_score" in r):
         within = f"{r['within_1pct_s']:.1f}" if r.get("within_1pct_s") else "-"
+        factor = r.get("fleet_factor", 1)
         table.add_row(
-            str(r["stops"]),
+            f"{r['stops']} x{factor} fleet" if factor != 1 else str(r["stops"]),
             f"{r['first_feasible_s']:.2f}",
             str(r["first_served"]),
             str(r["reference_served"]),
@@ -355,7 +383,12 @@ def main() -> None:
             str(r["reference_violations"] + r["first_violations"]),
         )
     Console().print(table)
-    RESULTS.write_text(json.dumps(body, indent=1))
+    out.write_text(json.dumps(body, indent=1))
+
+
+def _same(row: dict[str, Any], key: dict[str, int]) -> bool:
+    """The row of this size and fleet (rows before fleet factors have the scenario's own)."""
+    return bool(row["stops"] == key["stops"] and row.get("fleet_factor", 1) == key["fleet_factor"])
 
 
 def print_duel(head: dict[str, Any]) -> None:
