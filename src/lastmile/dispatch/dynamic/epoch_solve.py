@@ -28,6 +28,7 @@ def route_requests(
     time_limit_s: float,
     seed: int,
     warm_start: list[list[int]] | None = None,
+    max_iterations: int | None = None,
 ) -> list[list[int]]:
     """Solve the chosen requests' VRPTW and map the routes back to request ids.
 
@@ -44,7 +45,11 @@ def route_requests(
         where = {int(p): k for k, p in enumerate(index)}
         warm = [kept for r in warm_start if (kept := [where[p] for p in r if p in where])]
     solution = solve_arrays(
-        epoch_problem(state, chosen), time_limit_s=time_limit_s, seed=seed, warm_start=warm
+        epoch_problem(state, chosen),
+        time_limit_s=time_limit_s,
+        seed=seed,
+        warm_start=warm,
+        max_iterations=max_iterations,
     )
     routes: list[list[int]] = []
     served: set[int] = set()

@@ -43,6 +43,11 @@ class ScenarioSettings:
     free_routes_leave: bool = False  # a scenario route of open requests only leaves now
     parallel_final: bool = True  # route the final choice on every worker, keep the best
     workers: int = 2
+    # Iteration-bounded mode (development, load-independent): a fixed number of scenarios
+    # per round and fixed search iterations for the warm start and the final solve.
+    scenarios_per_round: int | None = None
+    base_iterations: int | None = None
+    final_iterations: int | None = None
 
 
 def _ready(_: int) -> bool:
@@ -59,12 +64,12 @@ def _solve_one(job: Job) -> list[list[int]]:
     ).routes
 
 
-RouteJob = tuple[EpochState, np.ndarray, float, int, list[list[int]] | None]
+RouteJob = tuple[EpochState, np.ndarray, float, int, list[list[int]] | None, int | None]
 
 
 def _route_one(job: RouteJob) -> list[list[int]]:
-    state, chosen, limit_s, seed, warm = job
-    return route_requests(state, chosen, limit_s, seed, warm_start=warm)
+    state, chosen, limit_s, seed, warm, iterations = job
+    return route_requests(state, chosen, limit_s, seed, warm_start=warm, max_iterations=iterations)
 
 
 class ScenarioPolicy:
@@ -101,14 +106,25 @@ class ScenarioPolicy:
             chosen, base = self._choose(state, time_limit_s * self.settings.scenario_share)
         left = max(0.9 * (time_limit_s - (time.perf_counter() - start)), 0.05)
         if not self.settings.parallel_final or self._workers() < 2:
-            return route_requests(state, chosen, left, self.seed, warm_start=base)
+            return route_requests(
+                state,
+                chosen,
+                left,
+                self.seed,
+                warm_start=base,
+                max_iterations=self.settings.final_iterations,
+            )
         return self._route_on_workers(state, chosen, left, base)
 
     def _route_on_workers(
         self, state: EpochState, chosen: np.ndarray, limit_s: float, base: list[list[int]] | None
     ) -> list[list[int]]:
         """The final solve on every worker with its own seed; the cheapest routes win."""
-        jobs = [(state, chosen, limit_s, self.seed + k, base) for k in range(self._workers())]
+        iterations = self.settings.final_iterations
+        jobs = [
+            (state, chosen, limit_s, self.seed + k, base, iterations)
+            for k in range(self._workers())
+        ]
         position = {int(r): i for i, r in enumerate(state.request_ids)}
         return min(
             self._executor().map(_route_one, jobs),
@@ -138,8 +154,12 @@ class ScenarioPolicy:
     def _base_routes(self, state: EpochState, limit_s: float) -> list[list[int]]:
         """Routes of every open request (positions), the warm start of each scenario."""
         problem = epoch_problem(state, np.ones(state.size, dtype=np.bool_))
+        iterations = self.settings.base_iterations
+        if iterations is not None:  # iteration-bounded: the time cap must not bind first
+            limit_s = self.settings.max_scenario_s
         jobs: list[Job] = [
-            (problem, max(limit_s, 0.02), self.seed + k, None, None) for k in range(self._workers())
+            (problem, max(limit_s, 0.02), self.seed + k, iterations, None)
+            for k in range(self._workers())
         ]
         best = min(
             self._executor().map(_solve_one, jobs),
@@ -165,16 +185,19 @@ class ScenarioPolicy:
         running: dict[Future[list[list[int]]], float] = {}
         solutions: list[list[list[int]]] = []
         spent, done = 0.0, 0
+        fixed = s.scenarios_per_round
 
         def submit() -> None:
             marked = dispatch if s.condition_dispatch else None
             problem = sample_scenario(state, self._rng, s.lookahead_epochs, postponed, marked)
             warm = [*base, *([i] for i in range(state.size, problem.num_clients))]
             limit = max(0.05, min(s.max_scenario_s, round_end - time.perf_counter()))
+            if fixed is not None:
+                limit = s.max_scenario_s
             job: Job = (problem, limit, int(self._rng.integers(2**31)), s.scenario_iterations, warm)
             running[pool.submit(_solve_one, job)] = time.perf_counter()
 
-        for _ in range(self._workers()):
+        for _ in range(self._workers() if fixed is None else fixed):
             submit()
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -183,7 +206,7 @@ class ScenarioPolicy:
                 done += 1
                 solutions.append(future.result())
                 average = spent / done
-                if time.perf_counter() + average <= round_end:
+                if fixed is None and time.perf_counter() + average <= round_end:
                     submit()
         votes = dispatch_votes(state, solutions, dispatch, postponed, s.free_routes_leave)
         return votes, len(solutions)

@@ -55,7 +55,6 @@ def test_the_scenario_policy_holds_requests_and_still_keeps_every_rule() -> None
         policy.close()
     assert any(e.dispatched < e.open_requests for e in result.epochs[:-1])
     assert result.epochs[-1].dispatched == result.epochs[-1].open_requests
-    assert all(e.elapsed_s < 1.5 for e in result.epochs)
 
 
 def test_the_final_solve_keeps_to_the_chosen_requests_whatever_the_warm_start() -> None:
@@ -119,3 +118,24 @@ def test_the_final_solve_on_two_workers_keeps_every_rule_and_the_chosen_requests
         policy.close()
     assert sorted(r for route in routes for r in route) == sorted(map(int, state.request_ids))
     check_epoch_routes(state, routes)
+
+
+def test_the_iteration_bounded_scenario_policy_plays_the_same_day_twice() -> None:
+    settings = ScenarioSettings(
+        scenario_iterations=20,
+        max_scenario_s=30.0,
+        scenarios_per_round=4,
+        base_iterations=50,
+        final_iterations=200,
+        workers=2,
+    )
+    days = []
+    for _ in range(2):
+        policy = ScenarioPolicy(seed=5, settings=settings)
+        try:
+            days.append(run_day(tiny_instance(), 20, "lastmile", 300.0, policy=policy))
+        finally:
+            policy.close()
+    first, second = ([e.routes for e in d.epochs] for d in days)
+    assert first == second
+    assert days[0].total_cost == days[1].total_cost
