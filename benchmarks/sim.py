@@ -58,13 +58,17 @@ def one_day(args: argparse.Namespace) -> dict[str, Any]:
 def comparison(args: argparse.Namespace) -> dict[str, Any]:
     from lastmile.analytics.compare import compare
     from lastmile.analytics.serial import to_json
-    from lastmile.sim.day import SimConfig, run_policies
+    from lastmile.sim.day import SimConfig
 
     config = SimConfig(
         orders=args.compare_orders, vehicles=args.compare_vehicles, seed=args.first_seed
     )
+    if args.replan_work is not None:
+        config = replace(config, replan_work=args.replan_work)
+    if args.hold_stops is not None:
+        config = replace(config, hold_stops=args.hold_stops)
     began = time.perf_counter()
-    static, dynamic = run_policies(config, ("static", "dynamic"), args.seeds)
+    static, dynamic = _days(config, args)
     wall = time.perf_counter() - began
     result = compare(static, dynamic)
     per_seed = [
@@ -79,6 +83,42 @@ def comparison(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _days(config: Any, args: argparse.Namespace) -> tuple[list[Any], list[Any]]:
+    """Each policy's day for each seed, ``--workers`` at a time; with ``--days``, each
+    finished day is kept there (a pickled day log) and reused by the next run."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from lastmile.sim.day import run_day
+
+    jobs = {
+        (p, config.seed + k): replace(config, policy=p, seed=config.seed + k, workers=1)
+        for p in ("dynamic", "static")  # the longer days first
+        for k in range(args.seeds)
+    }
+    logs: dict[tuple[str, int], Any] = {}
+    folder: Path | None = args.days
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for key in jobs:
+            path = folder / f"{key[0]}-{key[1]}.pkl"
+            if path.exists():
+                logs[key] = pickle.loads(path.read_bytes())
+    todo = [key for key in jobs if key not in logs]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=args.workers, mp_context=context) as pool:
+        running = {pool.submit(run_day, jobs[key]): key for key in todo}
+        for done in as_completed(running):
+            key = running[done]
+            logs[key] = done.result()
+            print(f"{key[0]} seed {key[1]} done", flush=True)
+            if folder is not None:
+                (folder / f"{key[0]}-{key[1]}.pkl").write_bytes(pickle.dumps(logs[key]))
+    seeds = range(config.seed, config.seed + args.seeds)
+    return [logs["static", s] for s in seeds], [logs["dynamic", s] for s in seeds]
+
+
 def _headline(log: Any) -> dict[str, float | None]:
     """On-time, km per stop and their parts for one day (the per-seed table)."""
     from lastmile.analytics.kpis import HEADLINE
@@ -91,6 +131,8 @@ def _headline(log: Any) -> dict[str, float | None]:
         "km_per_stop": kpis["km_per_stop"],
         "km": overall.fleet.km,
         "stops": overall.fleet.stops,
+        "trips": float(log.notes.get("trips", "nan")),
+        "small_trips": float(log.notes.get("small_trips", "nan")),
     }
 
 
@@ -110,6 +152,17 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1, help="of the comparison's seeds")
     parser.add_argument(
         "--replan-stops", type=int, default=None, help="open stops per re-plan interval; 0: off"
+    )
+    parser.add_argument(
+        "--replan-work", type=int, default=None, help="comparison: SimConfig.replan_work"
+    )
+    parser.add_argument(
+        "--hold-stops", type=int, default=None, help="comparison: SimConfig.hold_stops"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="comparison days at a time")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument(
+        "--days", type=Path, default=None, help="folder keeping finished comparison days"
     )
     parser.add_argument("--skip-day", action="store_true")
     parser.add_argument("--skip-compare", action="store_true")
@@ -144,12 +197,14 @@ def main() -> None:
             console.print(
                 f"seed {row['seed']}: km/stop {a['km_per_stop']:.2f} -> {b['km_per_stop']:.2f}"
                 f" ({a['km']:.0f} km/{a['stops']:.0f} -> {b['km']:.0f} km/{b['stops']:.0f});"
-                f" on time {a['on_time']:.3f} -> {b['on_time']:.3f}"
+                f" on time {a['on_time']:.3f} -> {b['on_time']:.3f};"
+                f" trips {a['trips']:.0f} ({a['small_trips']:.0f}) ->"
+                f" {b['trips']:.0f} ({b['small_trips']:.0f})"
             )
         out["compare"] = cmp
     meta["load_average_at_end"] = os.getloadavg()[0]
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, indent=1, default=str))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1, default=str))
 
 
 if __name__ == "__main__":

@@ -57,12 +57,16 @@ class SimConfig:
     day: date = date(2026, 3, 2)
     osm: Path | None = None
     knobs: Knobs = field(default_factory=Knobs)
-    #: Planner effort: search iterations × stops (see ``FixedEffort``).
+    #: Planner effort: search iterations × stops (see ``FixedEffort``); a re-plan gets the
+    #: morning's effort.
     plan_work: int = 20_000
-    replan_work: int = 4_000
+    replan_work: int = 20_000
     replan_every_s: float = 900.0
     #: A day with more open stops than this re-plans less often (see ``Dispatcher``).
     replan_stops: int | None = 600
+    #: A near-empty trip (this many stops or fewer) waits for the next re-plan when its
+    #: windows allow (dynamic only; 0: never; see ``Dispatcher.hold``).
+    hold_stops: int = 2
     flush_s: float = 300.0
     workers: int = 1
 
@@ -73,6 +77,8 @@ class SimConfig:
             )
         if self.vehicles is not None and self.vehicles < 1:
             raise InvalidInput(f"need at least one vehicle, got {self.vehicles}", field="vehicles")
+        if self.hold_stops < 0:
+            raise InvalidInput("hold_stops must be at least 0", field="hold_stops")
         for name in ("plan_work", "replan_work", "workers"):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be at least 1", field=name)
@@ -256,6 +262,7 @@ class _Day:
             observe=lambda now: {},
             replan_every_s=config.replan_every_s,
             replan_stops=config.replan_stops,
+            hold_stops=config.hold_stops,
         )
         self.platform.publish(self.problem, plan, 0.0)
         return dispatcher
@@ -310,6 +317,9 @@ class _Day:
             "scenario": f"{self.scenario.city.name}, {len(self.scenario.orders)} orders",
             "vehicles": str(len(self.vans)),
             "replans": str(self.dispatcher.replans),
+            "holds": str(self.dispatcher.holds),
+            "trips": str(sum(len(v.loads) for v in self.vans.values())),
+            "small_trips": str(sum(1 for v in self.vans.values() for n in v.loads if n <= 2)),
             "weather": (
                 f"{self.facts.weather.zone.ref} x{self.facts.weather.factor:.2f}"
                 if self.facts.weather

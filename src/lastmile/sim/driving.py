@@ -145,6 +145,11 @@ class Street:
         late = [p for p in ready if not p.pickup and p.ready_s > now]
         if late and self._wait_for(van, late, now):
             return
+        held = self.dispatcher.hold(van.ref, len(stops), now - leave_at, now)
+        if held is not None:
+            van.phase = Phase.WAITING
+            self.wake_later(van, held + 1.0)
+            return
         self._load(van, trip or 0, [p for p in ready if p.pickup or p.ready_s <= now], len(late))
 
     def _wait_for(self, van: Van, late: list[Parcel], now: float) -> bool:
@@ -183,6 +188,7 @@ class Street:
             van.on_board.add(p.ref)
         van.peak_load = max(van.peak_load, len(van.on_board))
         if loaded:
+            van.loads.append(len(loaded))
             self.platform.flush(now)
             for p in loaded:
                 self.platform.scan(scan(ScanKind.LOADED, p.ref, van.ref, at, van.hub), now_s=now)

@@ -10,6 +10,10 @@ journalled). They differ in what they do about it:
   ``dispatch.replan`` (loaded parcels never change van) at most every ``replan_every_s``
   seconds while events are waiting — a dispatcher batches, it does not re-plan per ping —
   and on a day with more open stops than ``replan_stops``, every second (third...) time.
+  A van about to leave the hub with a near-empty trip (``hold_stops`` stops or fewer) waits
+  for the next re-plan instead when every stop it still has keeps its promised window with
+  ``hold_margin_s`` to spare: the orders placed meanwhile can then ride along, rather than
+  each sending a van out and back for one or two stops.
 
 Before each command the dispatch state is told where each van really is (what tracking
 knows: served stops, the stop under way, what is on board), as the control tower would.
@@ -152,6 +156,10 @@ class Dispatcher:
     replans: int = 0
     replan_wall_s: float = 0.0
     on_plan: Callable[[], None] | None = None
+    #: A trip of at most this many stops waits for the next re-plan when its windows allow.
+    hold_stops: int = 0
+    hold_margin_s: float = 1800.0
+    holds: int = 0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -247,6 +255,45 @@ class Dispatcher:
             return self.replan_every_s
         open_stops = len(self.ctx.state.open_jobs())
         return self.replan_every_s * max(1, math.ceil(open_stops / self.replan_stops))
+
+    def next_replan_s(self, now_s: float) -> float:
+        """The first re-plan interval after ``now_s`` at which a re-plan may run."""
+        step = self.replan_every_s
+        t = (math.floor(now_s / step) + 1) * step
+        if self.last_replan_s is not None:
+            t = max(t, self.last_replan_s + math.ceil((self.gap_s() - 1) / step) * step)
+        return t
+
+    def hold(self, van_ref: str, trip_stops: int, lag_s: float, now_s: float) -> float | None:
+        """When a van at the hub whose next trip has ``trip_stops`` stops should look at the
+        plan again instead of leaving now (``None``: leave). ``lag_s`` is how far behind the
+        plan's departure the van already is.
+
+        Held only when every stop the van still has, served that much later, starts within
+        its window ``hold_margin_s`` before the window closes, and the route still ends within
+        the shift: the wait must cost the customers nothing.
+        """
+        if not self.dynamic or trip_stops > self.hold_stops or trip_stops == 0:
+            return None
+        route = next((r for r in self.plan.routes if r.vehicle_ref == van_ref), None)
+        if route is None:
+            return None
+        until = self.next_replan_s(now_s)
+        shift = lag_s + (until - now_s) + self.hold_margin_s
+        locked = self.ctx.state.locked()
+        problem = self.problem
+        index = problem.job_index()
+        for visit in route.visits:
+            if visit.ref in locked or visit.ref not in index:
+                continue
+            windows = problem.jobs[index[visit.ref]].windows
+            start = visit.service_start_s
+            if windows and not any(a <= start and start + shift <= b for a, b in windows):
+                return None
+        if route.end_s + shift > problem.vehicles[route.vehicle].latest_end_s:
+            return None
+        self.holds += 1
+        return until
 
     def tick(self, now_s: float) -> bool:
         """Re-plan when events are waiting (dynamic only); True when the plan changed."""

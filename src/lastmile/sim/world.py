@@ -116,6 +116,8 @@ class Van:
     ended_s: float | None = None
     stops_visited: int = 0
     peak_load: int = 0
+    #: Parcels loaded at each departure from the hub with parcels (its trips, in order).
+    loads: list[int] = field(default_factory=list)
     token: int = 0
     seq: int = 0
     busy_until_s: float = 0.0  # end of the current step (service or leg)
