@@ -143,17 +143,13 @@ class _Walk:
         for op in params.operators:
             if op.supports(data):
                 self.ls.add_operator(op(data))
-        cap = max_penalty(data)
-        capped = replace(params.penalty, max_penalty=cap)
+        capped = replace(params.penalty, max_penalty=max_penalty(data))
         self.pm = PenaltyManager(params.penalty.midpoint_penalties(data), capped)
         if initial is None:
             random = pyvrp.Solution.make_random(data, self.rng)
             at_default = [DEFAULT_MAX_PENALTY] * data.num_load_dimensions
             start = pyvrp.CostEvaluator(at_default, DEFAULT_MAX_PENALTY, DEFAULT_MAX_PENALTY)
             initial = self.ls(random, start, exhaustive=True)
-            if cap > DEFAULT_MAX_PENALTY and not initial.is_feasible():
-                # The old cap was reached and did not pay: search again at the raised one.
-                initial = self.ls(initial, self.pm.max_cost_evaluator(), exhaustive=True)
         self.params = params.ils
         self.history = _History(self.params.history_length)
         self.start = self.best = self.current = initial

@@ -4,8 +4,8 @@ PyVRP's default cap, and a search that never needs the cap runs as it did with t
 
 from __future__ import annotations
 
-import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from lastmile.planning import pyvrp_search
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_search import DEFAULT_MAX_PENALTY, _ils, _Walk, max_penalty
+from lastmile.planning.pyvrp_search import DEFAULT_MAX_PENALTY, _Walk, max_penalty
 from lastmile.planning.pyvrp_solver import encode
 from tests.unit.planning.factory import problem, ring, stop, van
 
@@ -37,25 +37,48 @@ def test_the_cap_is_well_above_a_stop_and_a_route_but_stays_the_default_when_unp
     prize = max(c.prize for c in data.clients())
     fixed = max(vt.fixed_cost for vt in data.vehicle_types())
     assert max_penalty(data) >= 10 * max(prize, fixed) > DEFAULT_MAX_PENALTY
+    arcs: Any = np.array([[0, 10], [10, 0]])
     plain = pyvrp.ProblemData(
         clients=[pyvrp.Client(location=1, delivery=[1])],
         depots=[pyvrp.Depot(location=0)],
         locations=[pyvrp.Location(x=0, y=0), pyvrp.Location(x=1, y=1)],
         vehicle_types=[pyvrp.VehicleType(capacity=[1])],
-        distance_matrices=[np.array([[0, 10], [10, 0]])],
-        duration_matrices=[np.array([[0, 10], [10, 0]])],
+        distance_matrices=[arcs],
+        duration_matrices=[arcs],
     )
     assert max_penalty(plain) == DEFAULT_MAX_PENALTY
 
 
-def test_a_capacity_tight_day_is_searched_to_a_feasible_plan_without_a_penalty_warning() -> None:
+def _routes(data: pyvrp.ProblemData, sizes: list[int]) -> pyvrp.Solution:
+    """Consecutive stops of the ring, ``sizes[k]`` on the k-th route."""
+    routes, at = [], 0
+    for size in sizes:
+        routes.append(list(range(at, at + size)))
+        at += size
+    return pyvrp.Solution(data, routes)
+
+
+@pytest.mark.parametrize("cap", ["raised", "default"])
+def test_a_search_stuck_over_capacity_keeps_raising_the_penalty_until_a_route_pays(
+    cap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At PyVRP's default cap, three vans 10 parcels over each stay cheaper than opening
+    the fourth (EUR 50): the search warns and stays infeasible. With the cap from the
+    data's cost scale the penalty keeps rising until the overload costs more."""
     data = _data(_tight_day())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", PenaltyBoundWarning)
-        best = _ils(data, 1, math.inf, None, None, iterations=200)
-    assert best.is_feasible()
-    assert best.num_clients() == 40
-    assert best.num_routes() == 4
+    if cap == "default":
+        monkeypatch.setattr(pyvrp_search, "max_penalty", lambda _: DEFAULT_MAX_PENALTY)
+    walk = _Walk(data, 1, _routes(data, [10, 10, 10, 10]))
+    overloaded, feasible = _routes(data, [20, 10, 10]), _routes(data, [10, 10, 10, 10])
+    assert feasible.is_feasible() and overloaded.excess_load()[1] == 10
+    with warnings.catch_warnings(record=True) as got:
+        warnings.simplefilter("always")
+        for _ in range(500 * 12):  # twelve penalty updates, all infeasible
+            walk.pm.register(overloaded)
+    evaluator = walk.pm.cost_evaluator()
+    stays = evaluator.penalised_cost(overloaded) < evaluator.penalised_cost(feasible)
+    warned = any(issubclass(w.category, PenaltyBoundWarning) for w in got)
+    assert (stays, warned) == ((True, True) if cap == "default" else (False, False))
 
 
 def test_a_search_that_never_reaches_the_default_cap_runs_exactly_as_with_it(
