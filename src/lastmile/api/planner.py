@@ -116,7 +116,7 @@ def run_job(svc: Services, job_ref: str, hub_ref: str, service_date: str, limit_
 
 
 def find_route(uow: UnitOfWork, route_ref: str) -> tuple[Plan, Route]:
-    for plan in uow.plans.list():
+    for plan in uow.plans.list_by(route_ref=route_ref):
         for route in plan.routes:
             if route.ref == route_ref:
                 return plan, route

@@ -42,6 +42,19 @@ class OrderRepository(Repository[Order], Protocol):
     ) -> list[Order]: ...
 
 
+class PlanRepository(Repository[Plan], Protocol):
+    def list_by(
+        self,
+        *,
+        service_date: str | None = None,
+        hub_ref: str | None = None,
+        route_ref: str | None = None,
+        driver_ref: str | None = None,
+    ) -> list[Plan]:
+        """Plans matching every given filter, by ref, found without reading every plan."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: repositories plus the outbox, committed or rolled back together."""
 
@@ -51,7 +64,7 @@ class UnitOfWork(Protocol):
     drivers: Repository[Driver]
     shifts: Repository[Shift]
     orders: OrderRepository
-    plans: Repository[Plan]
+    plans: PlanRepository
 
     def __enter__(self) -> Self: ...
 

@@ -21,7 +21,7 @@ from lastmile.domain.errors import Conflict
 from lastmile.domain.events import DomainEvent
 from lastmile.store.messages import OutboxMessage, order_event_record, outbox_message
 from lastmile.store.records import Record
-from lastmile.store.tracked import OrderQuery
+from lastmile.store.tracked import OrderQuery, PlanQuery
 from lastmile.store.work import Gateways, TrackingUnitOfWork
 
 KINDS = ("hubs", "zones", "vehicles", "drivers", "shifts", "orders", "plans")
@@ -71,6 +71,8 @@ class _Table:
         for new, _ in changes:
             self._pending[new["ref"]] = new
 
+
+class _Orders(_Table):
     def query(self, query: OrderQuery) -> list[Record]:
         found = sorted(
             (r for r in self._current().values() if query.matches(r)), key=lambda r: r["ref"]
@@ -97,6 +99,10 @@ class _Plans(_Table):
                 if route["ref"] in before and route["version"] != before[route["ref"]]:
                     self._expected.setdefault(route["ref"], before[route["ref"]])
         super().save_many(changes)
+
+    def query(self, query: PlanQuery) -> list[Record]:
+        current = self._current()
+        return [current[ref] for ref in sorted(current) if query.matches(current[ref])]
 
 
 class InMemoryUnitOfWork(TrackingUnitOfWork):
@@ -134,7 +140,7 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
             vehicles=table("vehicles"),
             drivers=table("drivers"),
             shifts=table("shifts"),
-            orders=table("orders"),
+            orders=_Orders(t["orders"], self._pending["orders"]),
             plans=plans,
         )
 

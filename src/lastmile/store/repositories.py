@@ -20,7 +20,7 @@ from lastmile.domain.errors import Conflict
 from lastmile.store import tables as t
 from lastmile.store.checks import check_rows
 from lastmile.store.records import Record
-from lastmile.store.tracked import OrderQuery
+from lastmile.store.tracked import OrderQuery, PlanQuery
 
 #: Refs per lookup query. SQLite binds each ref as its own parameter (and has a limit on
 #: them); PostgreSQL gets one array, and fewer, larger lookups avoid rescanning a freshly
@@ -162,6 +162,24 @@ class SqlPlans(SqlTable):
 
     def fetch(self, refs: Sequence[str]) -> dict[str, Record]:
         return {p["ref"]: p for p in self._assemble(list(super().fetch(refs).values()))}
+
+    def query(self, query: PlanQuery) -> list[Record]:
+        c, routes = t.plans.c, t.routes.c
+        stmt = self._select().order_by(ref_order(self._conn, c.ref))
+        if query.service_date is not None:
+            stmt = stmt.where(c.service_date == query.service_date)
+        if query.route_ref is not None:
+            stmt = stmt.where(
+                c.ref.in_(sa.select(routes.plan_ref).where(routes.ref == query.route_ref))
+            )
+        if query.driver_ref is not None:
+            held = sa.select(routes.plan_ref).where(routes.driver_ref == query.driver_ref)
+            stmt = stmt.where(c.ref.in_(held))
+        # Hubs are a JSON list: filtered here, before the routes and visits are read.
+        found = [
+            p for p in self._rows(stmt) if query.hub_ref is None or query.hub_ref in p["hub_refs"]
+        ]
+        return self._assemble(found)
 
     def fetch_all(self) -> list[Record]:
         return self._assemble(super().fetch_all())

@@ -69,13 +69,7 @@ class OrderQuery:
     ) -> OrderQuery:
         if limit is not None and limit < 1:
             raise InvalidInput(f"limit must be at least 1, got {limit}", field="limit")
-        if service_date is not None:
-            try:
-                date.fromisoformat(service_date)
-            except (TypeError, ValueError):
-                raise InvalidInput(
-                    f"service date must be YYYY-MM-DD, got {service_date!r}", field="service_date"
-                ) from None
+        _check_date(service_date)
         wanted = None if states is None else tuple(sorted(LifecycleState(s).value for s in states))
         return cls(hub_ref, wanted, service_date, zone_ref, limit, after_ref)
 
@@ -92,6 +86,34 @@ class OrderQuery:
 
 class OrderGateway(Gateway, Protocol):
     def query(self, query: OrderQuery) -> list[Record]: ...
+
+
+@dataclass(frozen=True)
+class PlanQuery:
+    """The filters of ``PlanRepository.list_by``; results are ordered by ref.
+
+    Plans hold every route and visit of a day, so reading all of them to find one route or
+    one driver's routes grows with the whole history; these filters run in the store.
+    """
+
+    service_date: str | None = None
+    hub_ref: str | None = None
+    route_ref: str | None = None
+    driver_ref: str | None = None
+
+    def matches(self, r: Record) -> bool:
+        """The same filter in Python, for the in-memory store."""
+        routes = r["routes"]
+        return (
+            (self.service_date is None or r["service_date"] == self.service_date)
+            and (self.hub_ref is None or self.hub_ref in r["hub_refs"])
+            and (self.route_ref is None or any(x["ref"] == self.route_ref for x in routes))
+            and (self.driver_ref is None or any(x["driver_ref"] == self.driver_ref for x in routes))
+        )
+
+
+class PlanGateway(Gateway, Protocol):
+    def query(self, query: PlanQuery) -> list[Record]: ...
 
 
 class TrackedRepository(Generic[E]):
@@ -247,6 +269,31 @@ class TrackedOrders(TrackedRepository[Order]):
 class TrackedPlans(TrackedRepository[Plan]):
     """Plans whose routes carry a version: a changed route must name the version it read."""
 
+    def __init__(
+        self,
+        gateway: PlanGateway,
+        to_record: Callable[[Plan], Record],
+        from_record: Callable[[Record], Plan],
+        autoflush: Callable[[], None],
+    ) -> None:
+        # Routes and visits are mutable lists inside a plan: always compare whole records.
+        super().__init__(gateway, to_record, from_record, autoflush, flat=False)
+        self._plans = gateway
+
+    def list_by(
+        self,
+        *,
+        service_date: str | None = None,
+        hub_ref: str | None = None,
+        route_ref: str | None = None,
+        driver_ref: str | None = None,
+    ) -> list[Plan]:
+        """Plans of that day, serving that hub, holding that route or a route of that driver."""
+        _check_date(service_date)
+        self._autoflush()
+        query = PlanQuery(service_date, hub_ref, route_ref, driver_ref)
+        return [self._track(r) for r in self._plans.query(query)]
+
     def _prepare(self, entity: Plan, new: Record, old: Record | None) -> Record:
         stored = {r["ref"]: r for r in old["routes"]} if old else {}
         for route, record in zip(entity.routes, new["routes"], strict=True):
@@ -267,6 +314,17 @@ class TrackedPlans(TrackedRepository[Plan]):
     def _saved(self, entity: Plan, record: Record) -> None:
         for route, stored in zip(entity.routes, record["routes"], strict=True):
             route.version = stored["version"]
+
+
+def _check_date(service_date: str | None) -> None:
+    if service_date is None:
+        return
+    try:
+        date.fromisoformat(service_date)
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            f"service date must be YYYY-MM-DD, got {service_date!r}", field="service_date"
+        ) from None
 
 
 def _fingerprint(entity: Any) -> tuple[Any, ...]:

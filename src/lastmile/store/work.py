@@ -15,14 +15,15 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from lastmile.dispatch.ports import OrderRepository, Repository
-from lastmile.domain import Driver, Hub, Order, Plan, Shift, Vehicle, Zone
+from lastmile.dispatch.ports import OrderRepository, PlanRepository, Repository
+from lastmile.domain import Driver, Hub, Order, Shift, Vehicle, Zone
 from lastmile.domain.events import DomainEvent
 from lastmile.store import plan_records as pr
 from lastmile.store import records as rec
 from lastmile.store.tracked import (
     Gateway,
     OrderGateway,
+    PlanGateway,
     TrackedOrders,
     TrackedPlans,
     TrackedRepository,
@@ -37,7 +38,7 @@ class Gateways:
     drivers: Gateway
     shifts: Gateway
     orders: OrderGateway
-    plans: Gateway
+    plans: PlanGateway
 
 
 class TrackingUnitOfWork(ABC):
@@ -49,7 +50,7 @@ class TrackingUnitOfWork(ABC):
     drivers: Repository[Driver]
     shifts: Repository[Shift]
     orders: OrderRepository
-    plans: Repository[Plan]
+    plans: PlanRepository
 
     def __init__(self) -> None:
         self._published: list[DomainEvent] = []
@@ -109,8 +110,7 @@ class TrackingUnitOfWork(ABC):
         drivers = TrackedRepository(g.drivers, rec.driver_record, rec.driver_from, flush)
         shifts = TrackedRepository(g.shifts, rec.shift_record, rec.shift_from, flush)
         orders = TrackedOrders(g.orders, self._order_record, rec.order_from, flush)
-        # Routes and visits are mutable lists inside a plan: always compare whole records.
-        plans = TrackedPlans(g.plans, pr.plan_record, pr.plan_from, flush, flat=False)
+        plans = TrackedPlans(g.plans, pr.plan_record, pr.plan_from, flush)
         self.hubs, self.zones, self.vehicles, self.drivers = hubs, zones, vehicles, drivers
         self.shifts, self.orders, self.plans = shifts, orders, plans
         self._orders = orders

@@ -303,6 +303,48 @@ def test_routes_dropped_from_a_plan_are_removed(store: StoreProbe) -> None:
         ]
 
 
+def test_plans_are_found_by_day_hub_route_and_driver_without_reading_all(
+    store: StoreProbe,
+) -> None:
+    other = ex.plan("PLAN-2")
+    other.service_date, other.hub_refs = "2026-11-25", ("HUB-SPA",)
+    for route in other.routes:
+        route.driver_ref = "DRV-2"
+    with store.uow() as uow:
+        uow.plans.add(ex.plan())
+        uow.plans.add(other)
+        uow.commit()
+    with store.uow() as uow:
+
+        def refs(**wanted: str) -> list[str]:
+            return [p.ref for p in uow.plans.list_by(**wanted)]
+
+        assert refs() == ["PLAN-1", "PLAN-2"]
+        assert refs(service_date="2026-11-24") == ["PLAN-1"]
+        assert refs(hub_ref="HUB-SPA") == ["PLAN-1", "PLAN-2"]
+        assert refs(hub_ref="HUB-BER") == ["PLAN-1"]
+        assert refs(route_ref="PLAN-2-R3") == ["PLAN-2"]
+        assert refs(driver_ref="DRV-2", service_date="2026-11-25") == ["PLAN-2"]
+        assert refs(driver_ref="DRV-2", hub_ref="HUB-BER") == []
+        assert refs(route_ref="NOPE") == [] and refs(service_date="2026-12-01") == []
+        found = uow.plans.list_by(route_ref="PLAN-1-R2")[0]
+        assert found is uow.plans.get("PLAN-1")  # one object per plan in a unit of work
+        assert [len(r.visits) for r in found.routes] == [3, 1, 0]
+        with pytest.raises(InvalidInput, match="service date must be YYYY-MM-DD"):
+            uow.plans.list_by(service_date="24.11.2026")
+
+
+def test_plan_listing_sees_a_route_reassigned_earlier_in_the_same_unit_of_work(
+    store: StoreProbe,
+) -> None:
+    with store.uow() as uow:
+        uow.plans.add(ex.plan())
+        uow.commit()
+    with store.uow() as uow:
+        uow.plans.get("PLAN-1").routes[0].driver_ref = "DRV-7"  # type: ignore[union-attr]
+        assert [p.ref for p in uow.plans.list_by(driver_ref="DRV-7")] == ["PLAN-1"]
+
+
 def _orders_for_listing() -> list[Any]:
     late = TimeWindow(ex.DAY.replace(hour=23, minute=30), ex.DAY.replace(hour=23, minute=59))
     next_day = TimeWindow(late.start + timedelta(hours=1), late.end + timedelta(hours=1))

@@ -90,14 +90,8 @@ def list_plans(
     after = pagination.decode(cursor)
     date = filters.service_date(date)
     with svc.uow() as uow:
-        plans = sorted(uow.plans.list(), key=lambda p: p.ref)
-    rows = [
-        plan_view(p)
-        for p in plans
-        if (after is None or p.ref > after)
-        and (hub is None or hub in p.hub_refs)
-        and (date is None or p.service_date == date)
-    ]
+        plans = uow.plans.list_by(service_date=date, hub_ref=hub)
+    rows = [plan_view(p) for p in plans if after is None or p.ref > after]
     return pagination.page_of(rows[:limit], limit, len(rows) > limit)
 
 

@@ -97,10 +97,7 @@ def _plans(
     zone, status = stops
     wanted = filters.states(status)
     with svc.uow() as uow:
-        plans = [
-            p for p in uow.plans.list()
-            if (day is None or p.service_date == day) and (hub is None or hub in p.hub_refs)
-        ]  # fmt: skip
+        plans = uow.plans.list_by(service_date=day, hub_ref=hub)
         needed = zone is not None or wanted is not None
         facts = _order_facts(uow, plans) if needed else {}
     states = None if wanted is None else frozenset(s.value for s in wanted)

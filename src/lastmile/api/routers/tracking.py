@@ -147,15 +147,17 @@ def _check_driver(tr: Tracking, who: Principal, order_refs: set[str]) -> None:
     absent (404), as in the routes API."""
     if who.role is not Role.DRIVER:
         return
-    with tr.uow() as uow:
-        own = {
-            ref
-            for plan in uow.plans.list()
-            for route in plan.routes
-            if who.driver_ref is not None and route.driver_ref == who.driver_ref
-            for visit in route.visits
-            for ref in visit.order_refs
-        }
+    own: set[str] = set()
+    if who.driver_ref is not None:
+        with tr.uow() as uow:
+            own = {
+                ref
+                for plan in uow.plans.list_by(driver_ref=who.driver_ref)
+                for route in plan.routes
+                if route.driver_ref == who.driver_ref
+                for visit in route.visits
+                for ref in visit.order_refs
+            }
     for ref in sorted(order_refs - own):
         raise NotFound("order", ref)
 
@@ -167,7 +169,7 @@ def _check_route(tr: Tracking, who: Principal, route_ref: str) -> None:
     with tr.uow() as uow:
         own = any(
             route.ref == route_ref and route.driver_ref == who.driver_ref
-            for plan in uow.plans.list()
+            for plan in uow.plans.list_by(route_ref=route_ref)
             for route in plan.routes
         )
     if who.driver_ref is None or not own:
