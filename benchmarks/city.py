@@ -102,7 +102,11 @@ def first_feasible(size: int, seed: int, fleet_factor: int = 1) -> dict[str, flo
     }
 
 
-def plan(size: int, seed: int, limit: float, fleet_factor: int = 1) -> tuple[int, int, float, int]:
+def plan(size: int, seed: int, limit: float, fleet_factor: int = 1) -> dict[str, Any]:
+    """One plan of the scenario day: score, served, cost, wall time, checker violations and
+    the stops left out by reason."""
+    from collections import Counter
+
     from lastmile.planning.decompose import DecomposingSolver
     from lastmile.planning.pyvrp_solver import PyVRPSolver
     from lastmile.planning.solver import SolveOptions
@@ -113,7 +117,14 @@ def plan(size: int, seed: int, limit: float, fleet_factor: int = 1) -> tuple[int
     result = DecomposingSolver(PyVRPSolver()).solve(problem, SolveOptions(time_limit_s=limit))
     wall = time.perf_counter() - began
     bad = len(check(problem, result.routes, result.unassigned))
-    return score(result, problem), result.served, wall, bad
+    return {
+        "score": score(result, problem),
+        "served": result.served,
+        "cost_cents": result.cost_cents,
+        "wall_s": wall,
+        "violations": bad,
+        "left_out": dict(Counter(u.reason.value for u in result.unassigned)),
+    }
 
 
 def plain_day(stops: int, vehicles: int, seed: int) -> Any:
@@ -262,13 +273,15 @@ def run_reference(row: dict[str, Any], seed: int, reference_s: float) -> None:
     size = int(row["stops"])
     factor = int(row.get("fleet_factor", 1))
     row.update(first_feasible(size, seed, factor))
-    ref, served, wall, bad = plan(size, seed, reference_s, factor)
+    ref = plan(size, seed, reference_s, factor)
     row.update(
         reference_s=reference_s,
-        reference_score=ref,
-        reference_served=served,
-        reference_wall_s=wall,
-        reference_violations=bad,
+        reference_score=ref["score"],
+        reference_served=ref["served"],
+        reference_wall_s=ref["wall_s"],
+        reference_violations=ref["violations"],
+        reference_cost_cents=ref["cost_cents"],
+        reference_left_out=ref["left_out"],
     )
 
 
@@ -281,12 +294,10 @@ def run_ladder(row: dict[str, Any], seed: int, fractions: list[float]) -> None:
     row["within_1pct_s"] = None
     for fraction in fractions:
         limit = row["reference_s"] * fraction
-        value, served, wall, bad = plan(int(row["stops"]), seed, limit, row.get("fleet_factor", 1))
-        row["ladder"].append(
-            {"limit_s": limit, "score": value, "served": served, "wall_s": wall, "violations": bad}
-        )
-        if row["within_1pct_s"] is None and value <= ref * 1.01:
-            row["within_1pct_s"] = wall
+        rung = plan(int(row["stops"]), seed, limit, row.get("fleet_factor", 1))
+        row["ladder"].append({"limit_s": limit, **rung})
+        if row["within_1pct_s"] is None and rung["score"] <= ref * 1.01:
+            row["within_1pct_s"] = rung["wall_s"]
 
 
 def main() -> None:
