@@ -51,7 +51,13 @@ def _vehicle(
 ) -> VehicleSpec:
     start = min(max(v.shift_start_s, s.free_s), v.latest_end_s)
     fixed = v.fixed_cost_cents if s.started_s is None else 0
-    spec = replace(v, shift_start_s=start, max_work_s=_work_left(v, s), fixed_cost_cents=fixed)
+    spec = replace(
+        v,
+        shift_start_s=start,
+        max_work_s=_work_left(v, s),
+        fixed_cost_cents=fixed,
+        on_duty=s.started_s is not None,
+    )
     if s.at_hub:
         return spec
     points.append(s.point)

@@ -256,9 +256,14 @@ def assemble(
         current = plan
         while current.jobs:
             route, violations = schedule(problem, current, start)
-            if route.visits and route.visits[0].wait_s > 0:
+            if (
+                route.visits
+                and route.visits[0].wait_s > 0
+                and not problem.vehicles[route.vehicle].on_duty
+            ):
                 # leave later rather than wait at the first stop (a constructed plan starts
-                # at the shift start; waiting counts as working time)
+                # at the shift start; waiting counts as working time, unless the driver is
+                # already working, when it counts anyway)
                 later = schedule(problem, current, route.start_s + route.visits[0].wait_s)
                 if len(later[1]) <= len(violations):
                     route, violations = later

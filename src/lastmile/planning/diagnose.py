@@ -53,6 +53,7 @@ def _class_key(v: VehicleSpec) -> tuple[object, ...]:
         v.skills,
         v.passes,
         v.max_work_s,
+        v.on_duty,
     )
 
 
@@ -66,8 +67,10 @@ def _reachable(job: Job, v: VehicleSpec, legs: _HubLegs, j: int) -> tuple[bool, 
         if start > late:
             continue
         end = start + job.service_s + int(legs.back_s[j])
+        # work starts when the van leaves, which may be later, unless the driver is at work
+        began = leave if v.on_duty else max(leave, start - int(legs.out_s[j]))
         limit = (
-            v.latest_end_s if v.max_work_s is None else min(v.latest_end_s, leave + v.max_work_s)
+            v.latest_end_s if v.max_work_s is None else min(v.latest_end_s, began + v.max_work_s)
         )
         return True, end <= limit
     return False, False

@@ -40,6 +40,7 @@ def vehicle_key(problem: PlanningProblem, v: VehicleSpec) -> tuple[object, ...]:
         v.passes,
         v.break_rule,
         v.max_trips,
+        v.on_duty,
         problem.plan_hour(v),
     )
 

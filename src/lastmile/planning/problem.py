@@ -97,6 +97,10 @@ class VehicleSpec:
     shift_ref: str | None = None
     #: Hour whose travel-time band plans this vehicle (see :func:`slowest_hour`).
     plan_hour: int | None = None
+    #: The driver is already working (a re-plan mid-shift): the work clock runs from
+    #: ``shift_start_s`` whether the van drives or waits, so its route starts then instead
+    #: of leaving later to save working time.
+    on_duty: bool = False
 
     @property
     def latest_end_s(self) -> int:

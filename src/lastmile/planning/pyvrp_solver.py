@@ -187,6 +187,7 @@ def _vehicle_types(
                 fixed_cost=v.fixed_cost_cents * MILLI,
                 tw_early=v.shift_start_s,
                 tw_late=v.latest_end_s,
+                start_late=v.shift_start_s if v.on_duty else v.latest_end_s,
                 shift_duration=v.planned_duration_s,
                 max_distance=v.range_m if v.range_m is not None else UNBOUNDED,
                 unit_distance_cost=per_m,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from lastmile.domain import (
     AccessRule,
     BreakRule,
+    HoursOfService,
     Load,
     Skill,
     StopKind,
@@ -202,3 +205,18 @@ def test_a_shipment_is_picked_up_before_it_is_delivered_by_the_same_vehicle() ->
     result = f.solve(f.problem([shop, home, *others], [f.van("V1"), f.van("V2")]), 1.0)
     routes = {v.ref: (r.vehicle_ref, n) for r in result.routes for n, v in enumerate(r.visits)}
     assert routes["shop"][0] == routes["home"][0] and routes["shop"][1] < routes["home"][1]
+
+
+def test_a_driver_already_at_work_cannot_save_working_time_by_leaving_later() -> None:
+    # one hour of work allowed; the only stop opens two hours into the shift
+    late = f.stop("late", f.point(1, 0), window=(2.0, 2.5), service_s=300)
+    hours = HoursOfService(max_work_s=3600, max_driving_s=3600)
+    shifts = [f.shift("S1", "V1", (0, 9))]
+    drivers = [f.driver("D-S1", hours=hours, break_rule=None)]
+    fresh = f.problem([late], [f.van("V1")], shifts=shifts, drivers=drivers)
+    # before the shift starts the van may leave just in time, so the stop fits the hour
+    assert f.served(f.solve(fresh)) == {"late": "V1"}
+    # mid-shift (a re-plan) the clock already runs: waiting two hours is working two hours
+    working = replace(fresh, vehicles=tuple(replace(v, on_duty=True) for v in fresh.vehicles))
+    result = f.solve(working)
+    assert f.reasons(result) == {"late": "shift"}
