@@ -10,18 +10,26 @@ machine, which slows every worker down, does not make the searches exchange more
 unit of search: exchanging too often makes the searches one, never exchanging wastes the
 second core (docs/benchmarks/vrptw.md has the ablation). With an iteration bound the workers
 exchange in lockstep at the same cadence, so a replayed day gives the same plan.
+
+Every worker is a forked process that the caller's process watches: PyVRP's local search is
+native code that no signal interrupts, and on some problems one call never settles (see
+:data:`STALL_S`). A worker past its deadline, or whose step has not finished for
+:data:`STALL_S`, is stopped and the others' best (else the start) is returned, so a plan
+request always comes back.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from multiprocessing.queues import Queue
+from multiprocessing.sharedctypes import Synchronized
 
 import numpy as np
 import pyvrp
@@ -42,6 +50,15 @@ SHARE_EVERY_ITERATIONS = 1_200
 SHARE_AT_MOST_S = 5.0
 #: How long a lockstep worker waits for a peer's post before it carries on alone.
 LOCKSTEP_WAIT_S = 120.0
+#: A worker none of whose search steps has finished for this long is stuck and stopped.
+#: PyVRP 0.14.1's local search was seen looping for good on capacity-tight problems whose
+#: vans may start late under a binding shift duration; a normal step takes milliseconds to
+#: a few seconds (the first, exhaustive one on the largest parts).
+STALL_S = 60.0
+#: How long past its deadline a timed search waits for its workers' last step.
+GRACE_MIN_S = 5.0
+
+log = logging.getLogger(__name__)
 
 #: (round, sender, cost, best solution); the round is -1 in a timed search.
 Post = tuple[int, int, float, pyvrp.Solution]
@@ -277,12 +294,18 @@ def _child(
     every_s: float,
     out: Connection,
     iterations: int | None,
+    beat: Synchronized[float],
 ) -> None:
-    """A forked worker: search, then send back the best solution (or the error)."""
+    """A forked worker: search, then send back the best solution (or the error); ``beat``
+    holds when its last step finished, for the watching parent."""
     others = [b for k, b in enumerate(boxes) if k != index]
-    mailbox = _Mailbox(boxes[index], others, every_s, index)
+    mailbox = _Mailbox(boxes[index], others, every_s, index) if others else None
+
+    def pulse() -> None:
+        beat.value = time.monotonic()
+
     try:
-        out.send(_ils(_SHARED["data"], seed, deadline, initial, mailbox, None, iterations))
+        out.send(_ils(_SHARED["data"], seed, deadline, initial, mailbox, pulse, iterations))
     except Exception as exc:  # reported to the parent, which keeps the other workers' best
         out.send(exc)
     finally:
@@ -306,57 +329,79 @@ def search(
 ) -> pyvrp.Solution:
     """``options.workers`` cooperating searches (seeds ``seed, seed+1, ...``) for ``seconds``.
 
-    Worker 0 runs in this process (and drives the progress callback); the others are forked
-    so they inherit the data without pickling it and exchange best solutions through queues.
+    The workers are forked (they inherit the data without pickling it and exchange best
+    solutions through queues) and watched from here, which also drives the progress
+    callback. Without any worker's result the start is returned (``initial``, else the
+    empty solution), which the caller compares with its own fallback.
     """
     workers = max(1, options.workers)
     began = time.monotonic()
     deadline = began + max(0.0, seconds)
-    last = [began]
-
-    def tick() -> None:
-        now = time.monotonic()
-        if options.progress is not None and now - last[0] >= 0.25 and seconds > 0:
-            last[0] = now
-            options.progress(min(0.99, (now - began) / seconds), "searching")
-
     iterations = options.max_iterations
-    if workers == 1:
-        return _ils(data, options.seed, deadline, initial, None, tick, iterations)
+    if multiprocessing.current_process().daemon:  # may not fork: search here, unwatched
+        return _ils(data, options.seed, deadline, initial, None, None, iterations)
     ctx = multiprocessing.get_context("fork")
-    boxes: list[Queue[Post]] = [ctx.Queue() for _ in range(workers)]
+    boxes: list[Queue[Post]] = [ctx.Queue() for _ in range(workers)] if workers > 1 else []
     _SHARED["data"] = data
-    children = []
+    running: list[
+        tuple[int, multiprocessing.process.BaseProcess, Connection, Synchronized[float]]
+    ] = []
+    found: list[pyvrp.Solution] = []
+    grace = max(GRACE_MIN_S, 0.1 * seconds)
+    last_tick = began
     try:
-        for w in range(1, workers):
+        for w in range(workers):
             receive, send = ctx.Pipe(duplex=False)
+            beat = ctx.Value("d", time.monotonic(), lock=False)
             args = (
-                w,
-                options.seed + w,
-                deadline,
-                initial,
-                boxes,
-                SHARE_AT_MOST_S,
-                send,
-                iterations,
-            )
-            process = ctx.Process(target=_child, args=args, daemon=True)
-            process.start()
+                w, options.seed + w, deadline, initial, boxes, SHARE_AT_MOST_S, send,
+                iterations, beat,
+            )  # fmt: skip
+            worker = ctx.Process(target=_child, args=args, daemon=True)
+            worker.start()
             send.close()
-            children.append((process, receive))
-        mailbox = _Mailbox(boxes[0], boxes[1:], SHARE_AT_MOST_S)
-        found = [_ils(data, options.seed, deadline, initial, mailbox, tick, iterations)]
-        for process, receive in children:
-            if receive.poll(None if iterations is not None else max(5.0, 0.1 * seconds)):
-                got = receive.recv()
-                if isinstance(got, pyvrp.Solution):
-                    found.append(got)
-            process.join(timeout=1.0)
-            if process.is_alive():
-                process.kill()
+            running.append((w, worker, receive, beat))
+        while running:
+            ready = wait([r for _, _, r, _ in running], timeout=0.25)
+            now = time.monotonic()
+            for entry in list(running):
+                w, process, receive, beat = entry
+                if receive in ready:
+                    got = _receive(receive)
+                    if isinstance(got, pyvrp.Solution):
+                        found.append(got)
+                elif now - beat.value > STALL_S:
+                    log.warning("search worker %d stopped: no step in %.0f s", w, STALL_S)
+                elif iterations is None and now > deadline + grace:
+                    log.warning("search worker %d stopped %.1f s past its deadline", w, grace)
+                else:
+                    continue
+                running.remove(entry)
+                _stop(process)
+            if options.progress is not None and seconds > 0 and now - last_tick >= 0.25:
+                last_tick = now
+                options.progress(min(0.99, (now - began) / seconds), "searching")
     finally:
         _SHARED.clear()
+        for _, process, _, _ in running:
+            _stop(process)
         for box in boxes:
             box.cancel_join_thread()
             box.close()
+    if not found:
+        return initial if initial is not None else pyvrp.Solution(data, [])
     return min(found, key=_score)
+
+
+def _receive(receive: Connection) -> object:
+    try:
+        return receive.recv()
+    except (EOFError, OSError):  # the worker died without a word
+        return None
+
+
+def _stop(process: multiprocessing.process.BaseProcess) -> None:
+    process.join(timeout=0.0 if not process.is_alive() else 0.5)
+    if process.is_alive():
+        process.kill()
+        process.join(timeout=5.0)

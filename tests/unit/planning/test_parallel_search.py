@@ -89,3 +89,34 @@ def test_two_workers_bounded_by_iterations_exchange_and_give_the_same_plan_every
     second = PyVRPSolver().solve(day, options)
     assert [r.plan() for r in first.routes] == [r.plan() for r in second.routes]
     assert check(day, first.routes, first.unassigned) == []
+
+
+def _stuck(self: _Walk) -> None:
+    time.sleep(3600)  # a local search that never settles
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_search_stuck_in_one_step_is_stopped_and_gives_back_its_start(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    data = _data(_day())
+    start = _ils(data, 3, math.inf, None, None, iterations=50)
+    monkeypatch.setattr(_Walk, "step", _stuck)
+    monkeypatch.setattr(pyvrp_search, "STALL_S", 1.0)
+    options = SolveOptions(time_limit_s=3600, seed=1, workers=workers, max_iterations=500)
+    began = time.monotonic()
+    got = pyvrp_search.search(data, options, 3600.0, start)
+    assert time.monotonic() - began < 15
+    assert _cost(got) == _cost(start)
+
+
+def test_a_timed_search_comes_back_soon_after_its_deadline_whatever_its_workers_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _data(_day())
+    monkeypatch.setattr(_Walk, "step", _stuck)
+    monkeypatch.setattr(pyvrp_search, "GRACE_MIN_S", 0.5)
+    began = time.monotonic()
+    got = pyvrp_search.search(data, SolveOptions(time_limit_s=1, seed=1, workers=2), 1.0)
+    assert time.monotonic() - began < 10
+    assert got.num_clients() == 0  # nothing came back: the empty plan, for the caller's fallback
