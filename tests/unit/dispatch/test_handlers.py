@@ -53,6 +53,20 @@ def start(
     return dispatch_bus(ctx, memory_uow_factory(db)), ctx, db
 
 
+def under_way_h(result: PlanResult, vans: int) -> float:
+    """The first hour of the plan at which ``vans`` vans are out with parcels still on board
+    (the plan's shape, not a fixed hour, decides when that is)."""
+    spans = []
+    for r in result.routes:
+        trip = [x for x in r.visits if x.trip == r.visits[0].trip] if r.visits else []
+        if len(trip) >= 2:
+            spans.append((r.start_s, trip[-2].departure_s))
+    for t in sorted(a for a, _ in spans):
+        if sum(a <= t < b for a, b in spans) >= vans:
+            return t / HOUR
+    raise AssertionError(f"the plan never has {vans} vans out at once")
+
+
 def on_road(state: DayState) -> list[str]:
     return [v.ref for v in state.vehicles.values() if not v.at_hub and v.loaded]
 
@@ -95,7 +109,7 @@ def test_cancelling_a_served_stop_is_a_conflict(planned: Planned) -> None:
 def test_a_failed_attempt_is_tried_again_later_the_same_day_on_the_same_van(
     planned: Planned,
 ) -> None:
-    bus, ctx, _ = start(planned, 3)
+    bus, ctx, _ = start(planned, under_way_h(planned[1], 1))
     v = next(s for s in ctx.state.vehicles.values() if s.in_progress and s.loaded)
     ref = v.in_progress
     assert ref is not None
@@ -153,8 +167,11 @@ def test_a_breakdown_hands_the_parcels_to_a_rescue_van_and_no_other(planned: Pla
     assert_valid(ctx)
 
 
-def test_a_rescue_van_must_be_free_at_the_hub(planned: Planned) -> None:
-    bus, ctx, _ = start(planned, 4)
+def test_a_rescue_van_must_be_free_at_the_hub() -> None:
+    busy = busy_day()
+    rush = replace(busy, jobs=tuple(replace(j, windows=((2 * HOUR, 5 * HOUR),)) for j in busy.jobs))
+    planned = (rush, plan(rush))  # every van out at once
+    bus, ctx, _ = start(planned, under_way_h(planned[1], 2))
     broken, other = on_road(ctx.state)[:2]
     with pytest.raises(Conflict):
         bus.handle(c.ReportBreakdown(vehicle_ref=broken, rescue_vehicle_ref=other))
