@@ -218,7 +218,8 @@ def _route_limits(
     out: list[Violation] = []
     if route.end_s > v.latest_end_s:
         out.append((last, UnassignedReason.SHIFT, "route ends after the shift"))
-    work = route.duration_s - sum(b.end_s - b.start_s for b in route.breaks)
+    work = route.end_s - v.work_began_s(route.start_s)
+    work -= sum(b.end_s - b.start_s for b in route.breaks)
     if v.max_work_s is not None and work > v.max_work_s:
         out.append((last, UnassignedReason.SHIFT, "exceeds the driver's working hours"))
     if v.max_driving_s is not None and route.driving_s > v.max_driving_s:
@@ -256,14 +257,9 @@ def assemble(
         current = plan
         while current.jobs:
             route, violations = schedule(problem, current, start)
-            if (
-                route.visits
-                and route.visits[0].wait_s > 0
-                and not problem.vehicles[route.vehicle].on_duty
-            ):
+            if route.visits and route.visits[0].wait_s > 0:
                 # leave later rather than wait at the first stop (a constructed plan starts
-                # at the shift start; waiting counts as working time, unless the driver is
-                # already working, when it counts anyway)
+                # at the shift start; for a driver not yet at work, waiting is working time)
                 later = schedule(problem, current, route.start_s + route.visits[0].wait_s)
                 if len(later[1]) <= len(violations):
                     route, violations = later

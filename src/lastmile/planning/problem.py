@@ -98,13 +98,27 @@ class VehicleSpec:
     #: Hour whose travel-time band plans this vehicle (see :func:`slowest_hour`).
     plan_hour: int | None = None
     #: The driver is already working (a re-plan mid-shift): the work clock runs from
-    #: ``shift_start_s`` whether the van drives or waits, so its route starts then instead
-    #: of leaving later to save working time.
+    #: ``shift_start_s`` whether the van drives or waits at the hub, so leaving later saves
+    #: no working time.
     on_duty: bool = False
 
     @property
     def latest_end_s(self) -> int:
         return self.shift_end_s + self.max_overtime_s
+
+    @property
+    def latest_return_s(self) -> int:
+        """When the route must be over: the shift's end (and overtime), and for a driver at
+        work also the working time left, counted from now."""
+        if not self.on_duty:
+            return self.latest_end_s
+        return min(
+            self.latest_end_s, self.shift_start_s + self.planned_duration_s + self.max_overtime_s
+        )
+
+    def work_began_s(self, route_start_s: int) -> int:
+        """When a route starting at ``route_start_s`` began its driver's work."""
+        return min(route_start_s, self.shift_start_s) if self.on_duty else route_start_s
 
     @property
     def planned_duration_s(self) -> int:

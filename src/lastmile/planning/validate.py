@@ -193,9 +193,9 @@ def _check_totals(
         bad("range", None, f"drives {distance} m, range is {v.range_m} m")
     if route.distance_m != distance:
         bad("distance", None, f"reports {route.distance_m} m but drives {distance} m")
-    # a driver already at work works from the shift start, whenever the van leaves
-    began = min(route.start_s, v.shift_start_s) if v.on_duty else route.start_s
-    work = route.end_s - began - sum(b.end_s - b.start_s for b in route.breaks)
+    work = (
+        route.end_s - v.work_began_s(route.start_s) - sum(b.end_s - b.start_s for b in route.breaks)
+    )
     if v.max_work_s is not None and work > v.max_work_s:
         bad("hours", None, f"works {work}s, limit {v.max_work_s}s")
     if v.max_driving_s is not None and driving > v.max_driving_s:
