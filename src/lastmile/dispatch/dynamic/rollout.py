@@ -43,6 +43,12 @@ class ScenarioSettings:
     free_routes_leave: bool = False  # a scenario route of open requests only leaves now
     parallel_final: bool = True  # route the final choice on every worker, keep the best
     workers: int = 2
+    # Final solve: held requests are optional, served where the detour costs less than
+    # this share of their depot round trip (a held request that fits a route leaving now
+    # almost for free goes now); undecided requests likewise with their share (None:
+    # always sent).
+    hold_prize: float = 0.1
+    undecided_prize: float | None = 0.5
     # Iteration-bounded mode (development, load-independent): a fixed number of scenarios
     # per round and fixed search iterations for the warm start and the final solve.
     scenarios_per_round: int | None = None
@@ -64,12 +70,16 @@ def _solve_one(job: Job) -> list[list[int]]:
     ).routes
 
 
-RouteJob = tuple[EpochState, np.ndarray, float, int, list[list[int]] | None, int | None]
+RouteJob = tuple[
+    EpochState, np.ndarray, float, int, list[list[int]] | None, int | None, np.ndarray | None
+]
 
 
 def _route_one(job: RouteJob) -> list[list[int]]:
-    state, chosen, limit_s, seed, warm, iterations = job
-    return route_requests(state, chosen, limit_s, seed, warm_start=warm, max_iterations=iterations)
+    state, chosen, limit_s, seed, warm, iterations, prizes = job
+    return route_requests(
+        state, chosen, limit_s, seed, warm_start=warm, max_iterations=iterations, prizes=prizes
+    )
 
 
 class ScenarioPolicy:
@@ -100,10 +110,14 @@ class ScenarioPolicy:
     def dispatch(self, state: EpochState, time_limit_s: float) -> list[list[int]]:
         start = time.perf_counter()
         base: list[list[int]] | None = None
+        prizes: np.ndarray | None = None
         if state.is_last or state.must_dispatch.all():
             chosen = np.ones(state.size, dtype=np.bool_)
         else:
-            chosen, base = self._choose(state, time_limit_s * self.settings.scenario_share)
+            dispatch, postponed, base = self._choose(
+                state, time_limit_s * self.settings.scenario_share
+            )
+            chosen, prizes = self._final_choice(state, dispatch, postponed)
         left = max(0.9 * (time_limit_s - (time.perf_counter() - start)), 0.05)
         if not self.settings.parallel_final or self._workers() < 2:
             return route_requests(
@@ -113,26 +127,56 @@ class ScenarioPolicy:
                 self.seed,
                 warm_start=base,
                 max_iterations=self.settings.final_iterations,
+                prizes=prizes,
             )
-        return self._route_on_workers(state, chosen, left, base)
+        return self._route_on_workers(state, chosen, left, base, prizes)
+
+    def _final_choice(
+        self, state: EpochState, dispatch: np.ndarray, postponed: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Requests that must go in the final solve, and prizes of the optional ones."""
+        s = self.settings
+        undecided = ~(dispatch | postponed)
+        if s.hold_prize <= 0 and s.undecided_prize is None:
+            return ~postponed, None
+        d = state.instance.durations
+        round_trip = d[0, state.customers] + d[state.customers, 0]
+        share = np.where(postponed, s.hold_prize, 0.0)
+        if s.undecided_prize is None:
+            chosen = dispatch | undecided
+        else:
+            chosen = dispatch.copy()
+            share = np.where(undecided, s.undecided_prize, share)
+        prizes = np.where(chosen, 0, np.round(share * round_trip)).astype(np.int64)
+        return chosen, prizes
 
     def _route_on_workers(
-        self, state: EpochState, chosen: np.ndarray, limit_s: float, base: list[list[int]] | None
+        self,
+        state: EpochState,
+        chosen: np.ndarray,
+        limit_s: float,
+        base: list[list[int]] | None,
+        prizes: np.ndarray | None = None,
     ) -> list[list[int]]:
         """The final solve on every worker with its own seed; the cheapest routes win."""
         iterations = self.settings.final_iterations
         jobs = [
-            (state, chosen, limit_s, self.seed + k, base, iterations)
+            (state, chosen, limit_s, self.seed + k, base, iterations, prizes)
             for k in range(self._workers())
         ]
         position = {int(r): i for i, r in enumerate(state.request_ids)}
-        return min(
-            self._executor().map(_route_one, jobs),
-            key=lambda routes: _routes_cost(state, [[position[r] for r in x] for x in routes]),
-        )
+        gain = prizes if prizes is not None else np.zeros(state.size, dtype=np.int64)
 
-    def _choose(self, state: EpochState, budget_s: float) -> tuple[np.ndarray, list[list[int]]]:
-        """Mark dispatch/postpone over a few conditioned rounds; dispatch what is not held."""
+        def net(routes: list[list[int]]) -> int:
+            served = [[position[r] for r in x] for x in routes]
+            return _routes_cost(state, served) - int(sum(gain[p] for x in served for p in x))
+
+        return min(self._executor().map(_route_one, jobs), key=net)
+
+    def _choose(
+        self, state: EpochState, budget_s: float
+    ) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+        """Mark dispatch/postpone over a few conditioned rounds (the marks, the warm start)."""
         s = self.settings
         deadline = time.perf_counter() + budget_s
         base = self._base_routes(state, min(s.max_base_s, s.base_share * budget_s))
@@ -149,7 +193,7 @@ class ScenarioPolicy:
             open_ = ~(dispatch | postponed)
             dispatch |= open_ & (share >= _at(s.dispatch_thresholds, r))
             postponed |= open_ & (1.0 - share >= _at(s.postpone_thresholds, r)) & ~dispatch
-        return ~postponed, base
+        return dispatch, postponed, base
 
     def _base_routes(self, state: EpochState, limit_s: float) -> list[list[int]]:
         """Routes of every open request (positions), the warm start of each scenario."""

@@ -139,3 +139,39 @@ def test_the_iteration_bounded_scenario_policy_plays_the_same_day_twice() -> Non
     first, second = ([e.routes for e in d.epochs] for d in days)
     assert first == second
     assert days[0].total_cost == days[1].total_cost
+
+
+def test_optional_requests_join_the_routes_only_where_their_prize_pays() -> None:
+    env = DynamicEnvironment(tiny_instance(), seed=17)
+    state = env.observe()
+    chosen = np.zeros(state.size, dtype=np.bool_)
+    chosen[: state.size // 2] = True
+    served: dict[str, set[int]] = {}
+    for label, prize in (("none", 0), ("huge", 10**7)):
+        prizes = np.where(chosen, 0, prize).astype(np.int64)
+        routes = route_requests(state, chosen, 0.2, seed=1, prizes=prizes)
+        check_epoch_routes(state, routes)
+        served[label] = {r for route in routes for r in route}
+    required = {int(r) for r in state.request_ids[chosen]}
+    assert served["none"] == required
+    assert served["huge"] == {int(r) for r in state.request_ids}
+
+
+def test_with_prizes_must_dispatch_requests_still_go_and_held_ones_may_join() -> None:
+    settings = ScenarioSettings(
+        scenario_iterations=20,
+        max_scenario_s=30.0,
+        scenarios_per_round=4,
+        base_iterations=50,
+        final_iterations=200,
+        hold_prize=0.3,
+        undecided_prize=0.6,
+        workers=2,
+    )
+    policy = ScenarioPolicy(seed=3, settings=settings)
+    try:
+        result = run_day(tiny_instance(), 14, "lastmile", 300.0, policy=policy)
+    finally:
+        policy.close()  # run_day checks every epoch: must-dispatch requests went
+    assert result.epochs[-1].dispatched == result.epochs[-1].open_requests
+    assert any(e.dispatched < e.open_requests for e in result.epochs[:-1])
