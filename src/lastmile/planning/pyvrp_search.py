@@ -71,6 +71,8 @@ PENALTY_HEADROOM = 10
 #: Never above this: penalised costs (penalty x violation, summed over routes) stay far from
 #: int64 overflow in PyVRP's native code.
 PENALTY_CEILING = 1e10
+#: The most :func:`polish` charges per unit of violation: 2**62 / (4 x FORBIDDEN).
+SAFE_PENALTY = float(2**62 // (4 * FORBIDDEN))
 
 
 def _longest_arc(matrix: object) -> int:
@@ -100,6 +102,37 @@ def max_penalty(data: pyvrp.ProblemData) -> float:
         arc = vt.unit_distance_cost * dist + vt.unit_duration_cost * dur
         scale = max(scale, vt.fixed_cost + 2 * arc)
     return min(PENALTY_CEILING, max(DEFAULT_MAX_PENALTY, PENALTY_HEADROOM * float(scale)))
+
+
+def polish(data: pyvrp.ProblemData, start: pyvrp.Solution, seed: int) -> pyvrp.Solution:
+    """``start`` after one exhaustive local search at a penalty from the data's cost scale.
+
+    The search's penalties start at PyVRP's defaults and climb x1.5 per 500 iterations, while
+    on a priced day a stop's prize is tens of millions of the encoding's units: from a
+    feasible start the search wanders among plans that serve more stops late or over
+    capacity for thousands of iterations, and a random start is still infeasible when a
+    short budget ends. At the cap every violation costs more than any prize, so this search
+    inserts a stop only where it fits, and the search proper starts from a feasible plan
+    that serves what the greedy construction could not fit.
+    """
+    params = SolveParams()
+    rng = pyvrp.RandomNumberGenerator(seed=seed)
+    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
+    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
+    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    unit = polish_penalty(data)
+    strict = pyvrp.CostEvaluator([unit] * data.num_load_dimensions, unit, unit)
+    return ls(start, strict, exhaustive=True)
+
+
+def polish_penalty(data: pyvrp.ProblemData) -> float:
+    """Per unit of violation: the data's cost scale (a second late costs a whole stop's
+    prize), but low enough that a move over two barred arcs (:data:`FORBIDDEN` seconds and
+    metres each) cannot overflow PyVRP's int64 costs, which would make it look cheap."""
+    return min(max_penalty(data) / PENALTY_HEADROOM, SAFE_PENALTY)
 
 
 class _History:
@@ -295,9 +328,11 @@ def _child(
     out: Connection,
     iterations: int | None,
     beat: Synchronized[float],
+    polish_seed: int | None,
 ) -> None:
-    """A forked worker: search, then send back the best solution (or the error); ``beat``
-    holds when its last step finished, for the watching parent."""
+    """A forked worker: search (from ``initial`` polished with ``polish_seed`` when given),
+    then send back the best solution (or the error); ``beat`` holds when its last step
+    finished, for the watching parent."""
     others = [b for k, b in enumerate(boxes) if k != index]
     mailbox = _Mailbox(boxes[index], others, every_s, index) if others else None
 
@@ -305,7 +340,10 @@ def _child(
         beat.value = time.monotonic()
 
     try:
-        out.send(_ils(_SHARED["data"], seed, deadline, initial, mailbox, pulse, iterations))
+        data = _SHARED["data"]
+        if initial is not None and polish_seed is not None:
+            initial = polish(data, initial, polish_seed)
+        out.send(_ils(data, seed, deadline, initial, mailbox, pulse, iterations))
     except Exception as exc:  # reported to the parent, which keeps the other workers' best
         out.send(exc)
     finally:
@@ -326,8 +364,10 @@ def search(
     options: SolveOptions,
     seconds: float,
     initial: pyvrp.Solution | None = None,
+    polish_first: bool = False,
 ) -> pyvrp.Solution:
-    """``options.workers`` cooperating searches (seeds ``seed, seed+1, ...``) for ``seconds``.
+    """``options.workers`` cooperating searches (seeds ``seed, seed+1, ...``) for ``seconds``,
+    from ``initial`` (after :func:`polish` with ``polish_first``).
 
     The workers are forked (they inherit the data without pickling it and exchange best
     solutions through queues) and watched from here, which also drives the progress
@@ -338,7 +378,10 @@ def search(
     began = time.monotonic()
     deadline = began + max(0.0, seconds)
     iterations = options.max_iterations
+    polish_seed = options.seed if polish_first else None
     if multiprocessing.current_process().daemon:  # may not fork: search here, unwatched
+        if initial is not None and polish_seed is not None:
+            initial = polish(data, initial, polish_seed)
         return _ils(data, options.seed, deadline, initial, None, None, iterations)
     ctx = multiprocessing.get_context("fork")
     boxes: list[Queue[Post]] = [ctx.Queue() for _ in range(workers)] if workers > 1 else []
@@ -355,7 +398,7 @@ def search(
             beat = ctx.Value("d", time.monotonic(), lock=False)
             args = (
                 w, options.seed + w, deadline, initial, boxes, SHARE_AT_MOST_S, send,
-                iterations, beat,
+                iterations, beat, polish_seed,
             )  # fmt: skip
             worker = ctx.Process(target=_child, args=args, daemon=True)
             worker.start()

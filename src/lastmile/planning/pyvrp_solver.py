@@ -15,7 +15,8 @@ Encoding (see docs/planning-api.md):
   iterations, each continues from the best solution any of them has found when that beats
   its own, so both cores work on one search (see :mod:`lastmile.planning.pyvrp_search`);
 * a priced day (costs beyond PyVRP's default penalty scale) starts from the greedy
-  construction, or the caller's plan, improved by one local search at the penalty cap.
+  construction, or the caller's plan, improved by one local search at the penalty cap
+  (:func:`~lastmile.planning.pyvrp_search.polish`, in the watched search workers).
 """
 
 from __future__ import annotations
@@ -27,14 +28,12 @@ from dataclasses import dataclass
 import pyvrp
 import pyvrp.search
 from pyvrp.constants import MAX_SIZE
-from pyvrp.solve import SolveParams
 
 from lastmile.domain import StopKind
 from lastmile.planning.assemble import assemble
 from lastmile.planning.construct import construct
 from lastmile.planning.diagnose import explain_left_out, precheck
 from lastmile.planning.encoding import (
-    FORBIDDEN,
     MILLI,
     UNBOUNDED,
     plain_vrptw,
@@ -46,7 +45,6 @@ from lastmile.planning.encoding import (
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.pyvrp_search import (
     DEFAULT_MAX_PENALTY,
-    PENALTY_HEADROOM,
     _score,
     max_penalty,
     search,
@@ -55,10 +53,8 @@ from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions
 
 #: Above this many stops the search starts from the constructed plan: PyVRP's exhaustive
 #: search of a random start would eat most of a short budget. Priced days always start from
-#: it (see :func:`polish`).
+#: it (see :func:`~lastmile.planning.pyvrp_search.polish`).
 CONSTRUCT_ABOVE = 1_500
-#: The most :func:`polish` charges per unit of violation: 2**62 / (4 x FORBIDDEN).
-SAFE_PENALTY = float(2**62 // (4 * FORBIDDEN))
 
 
 @dataclass
@@ -262,37 +258,6 @@ def warm_start(encoded: Encoded, plans: Sequence[RoutePlan]) -> pyvrp.Solution:
     return pyvrp.Solution(encoded.data, routes)
 
 
-def polish(data: pyvrp.ProblemData, start: pyvrp.Solution, seed: int) -> pyvrp.Solution:
-    """``start`` after one exhaustive local search at a penalty from the data's cost scale.
-
-    The search's penalties start at PyVRP's defaults and climb x1.5 per 500 iterations, while
-    on a priced day a stop's prize is tens of millions of the encoding's units: from a
-    feasible start the search wanders among plans that serve more stops late or over
-    capacity for thousands of iterations, and a random start is still infeasible when a
-    short budget ends. At the cap every violation costs more than any prize, so this search
-    inserts a stop only where it fits, and the search proper starts from a feasible plan
-    that serves what the greedy construction could not fit.
-    """
-    params = SolveParams()
-    rng = pyvrp.RandomNumberGenerator(seed=seed)
-    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
-    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
-    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
-    for op in params.operators:
-        if op.supports(data):
-            ls.add_operator(op(data))
-    unit = polish_penalty(data)
-    strict = pyvrp.CostEvaluator([unit] * data.num_load_dimensions, unit, unit)
-    return ls(start, strict, exhaustive=True)
-
-
-def polish_penalty(data: pyvrp.ProblemData) -> float:
-    """Per unit of violation: the data's cost scale (a second late costs a whole stop's
-    prize), but low enough that a move over two barred arcs (:data:`FORBIDDEN` seconds and
-    metres each) cannot overflow PyVRP's int64 costs, which would make it look cheap."""
-    return min(max_penalty(data) / PENALTY_HEADROOM, SAFE_PENALTY)
-
-
 def _keep(plans: Sequence[RoutePlan], keep: set[int]) -> list[RoutePlan]:
     """Plans restricted to the given jobs (a warm start may name stops set aside since)."""
     out = []
@@ -317,16 +282,14 @@ class PyVRPSolver:
         initial = None
         plans = options.initial or construct(problem, servable)
         fallback = warm_start(encoded, _keep(plans, set(servable)))
-        candidates = [fallback]
-        if max_penalty(encoded.data) > DEFAULT_MAX_PENALTY:  # priced: see polish()
-            initial = polish(encoded.data, fallback, options.seed)
-            candidates.append(initial)
-        elif len(servable) > CONSTRUCT_ABOVE or options.initial:
+        priced = max_penalty(encoded.data) > DEFAULT_MAX_PENALTY  # see pyvrp_search.polish
+        if priced or len(servable) > CONSTRUCT_ABOVE or options.initial:
             initial = fallback
         # The last iteration, collecting the workers' answers, re-timing and assembly.
         reserve = 0.06 + 0.00005 * len(servable)
         seconds = options.time_limit_s - (time.perf_counter() - began) - reserve
-        best = min([search(encoded.data, options, seconds, initial), *candidates], key=_score)
+        found = search(encoded.data, options, seconds, initial, polish_first=priced)
+        best = min(found, fallback, key=_score)
         plans, starts = decode(encoded, best)
         routes, dropped = assemble(problem, plans, starts)
         served = {v.job for r in routes for v in r.visits}
