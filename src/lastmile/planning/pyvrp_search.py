@@ -13,9 +13,9 @@ exchange in lockstep at the same cadence, so a replayed day gives the same plan.
 
 Every worker is a forked process that the caller's process watches: PyVRP's local search is
 native code that no signal interrupts, and on some problems one call never settles (see
-:data:`STALL_S`). A worker past its deadline, or whose step has not finished for
-:data:`STALL_S`, is stopped and the others' best (else the start) is returned, so a plan
-request always comes back.
+:data:`STALL_S`). A worker whose step has not finished for :data:`STALL_S`, or that is
+still searching well past its deadline when another has answered, is stopped and the
+others' best (else the start) is returned, so a plan request always comes back.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ LOCKSTEP_WAIT_S = 120.0
 #: vans may start late under a binding shift duration; a normal step takes milliseconds to
 #: a few seconds (the first, exhaustive one on the largest parts).
 STALL_S = 60.0
-#: How long past its deadline a timed search waits for its workers' last step.
+#: How long past its deadline a timed search waits for its other workers' last step once
+#: one has answered (until then only :data:`STALL_S` stops a worker).
 GRACE_MIN_S = 5.0
 
 log = logging.getLogger(__name__)
@@ -415,7 +416,8 @@ def search(
                         found.append(got)
                 elif now - beat.value > STALL_S:
                     log.warning("search worker %d stopped: no step in %.0f s", w, STALL_S)
-                elif iterations is None and now > deadline + grace:
+                elif found and iterations is None and now > deadline + grace:
+                    # a slow last step on a big problem is no reason to lose the only answer
                     log.warning("search worker %d stopped %.1f s past its deadline", w, grace)
                 else:
                     continue
