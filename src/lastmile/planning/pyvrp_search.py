@@ -14,8 +14,8 @@ exchange in lockstep at the same cadence, so a replayed day gives the same plan.
 Every worker is a forked process that the caller's process watches: PyVRP's local search is
 native code that no signal interrupts, and on some problems one call never settles (see
 :data:`STALL_S`). A worker whose step has not finished for :data:`STALL_S`, or that is
-still searching well past its deadline when another has answered, is stopped and the
-others' best (else the start) is returned, so a plan request always comes back.
+still searching well past its deadline, is stopped and the others' best (else the start) is
+returned, so a plan request always comes back.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ LOCKSTEP_WAIT_S = 120.0
 #: vans may start late under a binding shift duration; a normal step takes milliseconds to
 #: a few seconds (the first, exhaustive one on the largest parts).
 STALL_S = 60.0
-#: How long past its deadline a timed search waits for its other workers' last step once
-#: one has answered (until then only :data:`STALL_S` stops a worker).
+#: How long past its deadline a timed search waits at least for its workers' last step:
+#: this (or a tenth of the budget) once one worker has answered, else half the budget.
 GRACE_MIN_S = 5.0
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,11 @@ PENALTY_HEADROOM = 10
 PENALTY_CEILING = 1e10
 #: The most :func:`polish` charges per unit of violation: 2**62 / (4 x FORBIDDEN).
 SAFE_PENALTY = float(2**62 // (4 * FORBIDDEN))
+#: What :func:`polish` charges at most per metre over a vehicle's range. PyVRP 0.14.1's local
+#: search looped for good on a re-plan of vans with a range at 1.3e7 per metre and more
+#: (a 1,160-stop day; the same search took 0.3 s at 1e6); the search proper starts its
+#: penalties far lower and is not affected.
+RANGE_PENALTY = 1e6
 
 
 def _longest_arc(matrix: object) -> int:
@@ -125,14 +130,14 @@ def polish(data: pyvrp.ProblemData, start: pyvrp.Solution, seed: int) -> pyvrp.S
         if op.supports(data):
             ls.add_operator(op(data))
     unit = polish_penalty(data)
-    strict = pyvrp.CostEvaluator([unit] * data.num_load_dimensions, unit, unit)
+    strict = pyvrp.CostEvaluator([unit] * data.num_load_dimensions, unit, min(unit, RANGE_PENALTY))
     return ls(start, strict, exhaustive=True)
 
 
 def polish_penalty(data: pyvrp.ProblemData) -> float:
     """Per unit of violation: the data's cost scale (a second late costs a whole stop's
-    prize), but low enough that a move over two barred arcs (:data:`FORBIDDEN` seconds and
-    metres each) cannot overflow PyVRP's int64 costs, which would make it look cheap."""
+    prize), but low enough (:data:`SAFE_PENALTY`) that moves over barred arcs cannot
+    overflow PyVRP's int64 costs, which would make them look cheap."""
     return min(max_penalty(data) / PENALTY_HEADROOM, SAFE_PENALTY)
 
 
@@ -392,6 +397,7 @@ def search(
     ] = []
     found: list[pyvrp.Solution] = []
     grace = max(GRACE_MIN_S, 0.1 * seconds)
+    patience = max(GRACE_MIN_S, 0.5 * seconds)
     last_tick = began
     try:
         for w in range(workers):
@@ -416,9 +422,11 @@ def search(
                         found.append(got)
                 elif now - beat.value > STALL_S:
                     log.warning("search worker %d stopped: no step in %.0f s", w, STALL_S)
-                elif found and iterations is None and now > deadline + grace:
+                elif iterations is None and now > deadline + (grace if found else patience):
                     # a slow last step on a big problem is no reason to lose the only answer
-                    log.warning("search worker %d stopped %.1f s past its deadline", w, grace)
+                    log.warning(
+                        "search worker %d stopped %.1f s past its deadline", w, now - deadline
+                    )
                 else:
                     continue
                 running.remove(entry)

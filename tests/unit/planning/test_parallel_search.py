@@ -127,3 +127,15 @@ def test_a_timed_search_does_not_wait_long_for_a_stuck_worker_once_another_answe
     got = pyvrp_search.search(data, SolveOptions(time_limit_s=1, seed=1, workers=2), 1.0)
     assert time.monotonic() - began < 10
     assert got.num_clients() == data.num_clients  # the first worker's answer, not the empty plan
+
+
+def test_a_timed_search_comes_back_after_its_deadline_even_when_every_worker_is_stuck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = _data(_day())
+    monkeypatch.setattr(_Walk, "step", _stuck)
+    monkeypatch.setattr(pyvrp_search, "GRACE_MIN_S", 0.5)
+    began = time.monotonic()
+    got = pyvrp_search.search(data, SolveOptions(time_limit_s=1, seed=1, workers=2), 1.0)
+    assert time.monotonic() - began < 10
+    assert got.num_clients() == 0  # nothing came back: the empty plan, for the caller's fallback
