@@ -16,29 +16,18 @@ def epoch_problem(
     With ``prizes`` (per open request), requests not chosen but with a positive prize are
     optional: the solver serves them only where the detour costs less than the prize.
     """
-    if prizes is not None:
-        clients = chosen | (prizes > 0)
-        return ArrayVRP(
-            durations=state.instance.durations,
-            locations=state.customers[clients],
-            demands=state.demands[clients],
-            capacity=state.instance.capacity,
-            tw_early=state.time_windows[clients, 0],
-            tw_late=state.time_windows[clients, 1],
-            service_s=state.service_s[clients],
-            horizon_s=state.horizon_s,
-            prizes=np.where(chosen, 0, prizes)[clients].astype(np.int64),
-            required=chosen[clients],
-        )
+    clients = chosen if prizes is None else chosen | (prizes > 0)
     return ArrayVRP(
         durations=state.instance.durations,
-        locations=state.customers[chosen],
-        demands=state.demands[chosen],
+        locations=state.customers[clients],
+        demands=state.demands[clients],
         capacity=state.instance.capacity,
-        tw_early=state.time_windows[chosen, 0],
-        tw_late=state.time_windows[chosen, 1],
-        service_s=state.service_s[chosen],
+        tw_early=state.time_windows[clients, 0],
+        tw_late=state.time_windows[clients, 1],
+        service_s=state.service_s[clients],
         horizon_s=state.horizon_s,
+        prizes=None if prizes is None else np.where(chosen, 0, prizes)[clients].astype(np.int64),
+        required=None if prizes is None else chosen[clients],
     )
 
 
