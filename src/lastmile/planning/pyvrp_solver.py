@@ -16,7 +16,7 @@ Encoding (see docs/planning-api.md):
   its own, so both cores work on one search (see :mod:`lastmile.planning.pyvrp_search`);
 * a priced day (costs beyond PyVRP's default penalty scale) starts from the greedy
   construction, or the caller's plan, improved by one local search at the penalty cap
-  (:func:`~lastmile.planning.pyvrp_search.polish`, in the watched search workers).
+  (:func:`~lastmile.planning.pyvrp_penalty.polish`, in the watched search workers).
 """
 
 from __future__ import annotations
@@ -43,17 +43,13 @@ from lastmile.planning.encoding import (
     vehicle_key,
 )
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_search import (
-    DEFAULT_MAX_PENALTY,
-    _score,
-    max_penalty,
-    search,
-)
+from lastmile.planning.pyvrp_penalty import DEFAULT_MAX_PENALTY, max_penalty
+from lastmile.planning.pyvrp_search import _score, search
 from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions
 
 #: Above this many stops the search starts from the constructed plan: PyVRP's exhaustive
 #: search of a random start would eat most of a short budget. Priced days always start from
-#: it (see :func:`~lastmile.planning.pyvrp_search.polish`).
+#: it (see :func:`~lastmile.planning.pyvrp_penalty.polish`).
 CONSTRUCT_ABOVE = 1_500
 
 
@@ -282,7 +278,7 @@ class PyVRPSolver:
         initial = None
         plans = options.initial or construct(problem, servable)
         fallback = warm_start(encoded, _keep(plans, set(servable)))
-        priced = max_penalty(encoded.data) > DEFAULT_MAX_PENALTY  # see pyvrp_search.polish
+        priced = max_penalty(encoded.data) > DEFAULT_MAX_PENALTY  # see pyvrp_penalty.polish
         if priced or len(servable) > CONSTRUCT_ABOVE or options.initial:
             initial = fallback
         # The last iteration, collecting the workers' answers, re-timing and assembly.

@@ -15,7 +15,8 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from lastmile.planning import pyvrp_search
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_search import DEFAULT_MAX_PENALTY, _Walk, max_penalty
+from lastmile.planning.pyvrp_penalty import DEFAULT_MAX_PENALTY, max_penalty
+from lastmile.planning.pyvrp_search import _Walk
 from lastmile.planning.pyvrp_solver import encode
 from tests.unit.planning.factory import problem, ring, stop, van
 

@@ -11,7 +11,7 @@ from lastmile.planning.assemble import assemble
 from lastmile.planning.construct import construct
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_search import polish
+from lastmile.planning.pyvrp_penalty import polish
 from lastmile.planning.pyvrp_solver import PyVRPSolver, encode, warm_start
 from lastmile.planning.solver import SolveOptions
 from lastmile.planning.validate import check
