@@ -125,7 +125,7 @@ def loads_kept(state: Any, result: Any) -> int:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from lastmile.bootstrap import memory_uow_factory
     from lastmile.dispatch.handlers import DispatchContext
-    from lastmile.dispatch.replan import ReplanPolicy, replan
+    from lastmile.dispatch.replan import ReplanPolicy, diff, replan
     from lastmile.dispatch.replan_problem import rest_of_day
     from lastmile.dispatch.replanning import dispatch_bus
     from lastmile.dispatch.rules import RuleSet
@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rest.problem, SolveOptions(time_limit_s=args.reference_s, seed=args.seed)
     )
     ref_wall = time.perf_counter() - t0
+    ref_changes = diff(state, rest, ref, policy)
     return {
         "stops": args.stops,
         "setup_s": setup_s,
@@ -166,11 +167,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "replan_loads_moved": loads_kept(state, quick.result),
         "replan_kept_order": len(quick.kept_order),
+        "replan_served": quick.result.served,
+        "replan_changed_next_stops": quick.changed_next_stops(),
         "reference_wall_s": ref_wall,
         "reference_score": score(ref),
         "reference_unassigned": len(ref.unassigned),
         "reference_violations": len(check(rest.problem, ref.routes, ref.unassigned)),
         "reference_loads_moved": loads_kept(state, ref),
+        "reference_served": ref.served,
+        "reference_changed_next_stops": sum(1 for c in ref_changes if c.kind == "next_stops"),
         "ratio": score(quick.result) / max(1, score(ref)),
     }
 
@@ -196,7 +201,8 @@ def main() -> None:
     row = run(args)
     meta["load_average_at_end"] = os.getloadavg()[0]
     table = Table(title=f"re-plan of a {args.stops}-stop day in progress")
-    for column in ("run", "wall s", "score €", "left out", "violations", "loads moved"):
+    columns = ("run", "wall s", "score €", "served", "left out", "violations", "loads moved")
+    for column in (*columns, "drivers' next stops changed"):
         table.add_column(column, justify="right")
     for name, key in (
         (f"re-plan {args.budget_s:g} s", "replan"),
@@ -206,9 +212,11 @@ def main() -> None:
             name,
             f"{row[f'{key}_wall_s']:.2f}",
             f"{row[f'{key}_score'] / 100:,.2f}",
+            str(row[f"{key}_served"]),
             str(row[f"{key}_unassigned"]),
             str(row[f"{key}_violations"]),
             str(row[f"{key}_loads_moved"]),
+            str(row[f"{key}_changed_next_stops"]),
         )
     console = Console()
     console.print(table)

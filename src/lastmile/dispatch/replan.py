@@ -113,8 +113,9 @@ def replan(state: DayState, solver: Solver, policy: ReplanPolicy | None = None) 
     policy = policy or ReplanPolicy()
     began = time.perf_counter()
     rest = rest_of_day(state)
-    # Keep a margin for the disruption check, the merge and the record after the search.
-    margin = 0.2 + 0.0003 * len(rest.problem.jobs)
+    # Keep a margin for the disruption check and the merge after the search: measured at
+    # 0.01-0.05 s for 1,200 stops; a margin sized for far more left half the budget unused.
+    margin = 0.1 + 0.0001 * len(rest.problem.jobs)
     budget = max(0.1, policy.time_limit_s - (time.perf_counter() - began) - margin)
     result = solve_parts(rest, solver, budget, policy.seed, policy.workers)
     kept = _gentle(rest, result, policy)
