@@ -26,17 +26,16 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.queues import Queue
 from multiprocessing.sharedctypes import Synchronized
 
 import pyvrp
 import pyvrp.search
-from pyvrp.PenaltyManager import PenaltyManager
 from pyvrp.solve import SolveParams
 
-from lastmile.planning.pyvrp_penalty import DEFAULT_MAX_PENALTY, max_penalty, polish
+from lastmile.planning.pyvrp_penalty import DEFAULT_MAX_PENALTY, penalty_manager, polish
 from lastmile.planning.solver import SolveOptions
 
 # Set before forking workers so each inherits the (possibly large) data without pickling it.
@@ -122,8 +121,7 @@ class _Walk:
         for op in params.operators:
             if op.supports(data):
                 self.ls.add_operator(op(data))
-        capped = replace(params.penalty, max_penalty=max_penalty(data))
-        self.pm = PenaltyManager(params.penalty.midpoint_penalties(data), capped)
+        self.pm = penalty_manager(data, params.penalty)
         if initial is None:
             random = pyvrp.Solution.make_random(data, self.rng)
             at_default = [DEFAULT_MAX_PENALTY] * data.num_load_dimensions

@@ -83,7 +83,7 @@ def assert_valid(ctx: DispatchContext) -> None:
 
 
 def test_a_cancelled_stop_disappears_from_every_route(planned: Planned) -> None:
-    bus, ctx, _ = start(planned)
+    bus, ctx, _ = start(planned, under_way_h(planned[1], 1))
     van_ref = on_road(ctx.state)[0]
     loaded = sorted(ctx.state.vehicles[van_ref].loaded)[0]
     waiting = next(r for r in ctx.state.open_jobs() if ctx.state.carrier(r) is None)
@@ -143,7 +143,7 @@ def test_a_failed_attempt_without_a_window_left_moves_to_tomorrow_with_its_reaso
 
 
 def test_a_breakdown_sends_the_parcels_back_to_the_hub_ready_again_later(planned: Planned) -> None:
-    bus, ctx, _ = start(planned)
+    bus, ctx, _ = start(planned, under_way_h(planned[1], 1))
     broken = on_road(ctx.state)[0]
     parcels = set(ctx.state.vehicles[broken].loaded)
     bus.handle(c.ReportBreakdown(vehicle_ref=broken, back_to_hub_s=1800))
@@ -156,7 +156,7 @@ def test_a_breakdown_sends_the_parcels_back_to_the_hub_ready_again_later(planned
 
 
 def test_a_breakdown_hands_the_parcels_to_a_rescue_van_and_no_other(planned: Planned) -> None:
-    bus, ctx, _ = start(planned)
+    bus, ctx, _ = start(planned, under_way_h(planned[1], 1))
     broken = on_road(ctx.state)[0]
     parcels = set(ctx.state.vehicles[broken].loaded)
     bus.handle(c.ReportBreakdown(vehicle_ref=broken, rescue_vehicle_ref="SPARE"))
