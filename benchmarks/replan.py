@@ -19,6 +19,7 @@ import json
 import os
 import random
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,6 @@ MISSED_CENTS = 10_000
 
 def day_problem(stops: int, seed: int, fleet: int = 1) -> Any:
     """The simulator's day; ``fleet`` copies of each crew so the day can be served in full."""
-    from dataclasses import replace
 
     from lastmile.geo.haversine import HaversineProvider
     from lastmile.planning.build import build_from_orders
@@ -144,6 +144,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     setup_s = time.perf_counter() - began
     policy = ReplanPolicy(time_limit_s=args.budget_s, seed=args.seed, next_stop_change_cents=500)
     quick = replan(state, PyVRPSolver(), policy)
+    # The same state again with other search seeds: one re-plan is one draw of a search.
+    seeds = [s for s in args.replan_seeds if s != args.seed]
+    others = [replan(state, PyVRPSolver(), replace(policy, seed=s)) for s in seeds]
     rest = rest_of_day(state)
     t0 = time.perf_counter()
     ref = PyVRPSolver().solve(
@@ -177,6 +180,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "reference_served": ref.served,
         "reference_changed_next_stops": sum(1 for c in ref_changes if c.kind == "next_stops"),
         "ratio": score(quick.result) / max(1, score(ref)),
+        "other_seeds": [
+            {
+                "seed": s,
+                "wall_s": r.runtime_s,
+                "score": score(r.result),
+                "served": r.result.served,
+                "loads_moved": loads_kept(state, r.result),
+                "violations": len(check(r.rest.problem, r.result.routes, r.result.unassigned)),
+                "ratio": score(r.result) / max(1, score(ref)),
+            }
+            for s, r in zip(seeds, others, strict=True)
+        ],
     }
 
 
@@ -191,6 +206,12 @@ def main() -> None:
     parser.add_argument("--fleet", type=int, default=2, help="copies of each crew")
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--reference-s", type=float, default=60.0)
+    parser.add_argument(
+        "--replan-seeds",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[],
+        help="re-plan the same state again with these search seeds (comma-separated)",
+    )
     args = parser.parse_args()
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -223,6 +244,13 @@ def main() -> None:
     console.print(
         f"cost ratio re-plan / re-solve: {row['ratio']:.4f}; events: {', '.join(row['events'])}"
     )
+    for other in row["other_seeds"]:
+        console.print(
+            f"re-plan seed {other['seed']}: {other['wall_s']:.2f} s, "
+            f"score {other['score'] / 100:,.2f}, served {other['served']}, "
+            f"ratio {other['ratio']:.4f}, violations {other['violations']}, "
+            f"loads moved {other['loads_moved']}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"meta": meta, "rows": [row]}, indent=1))
 
