@@ -67,6 +67,8 @@ def comparison(args: argparse.Namespace) -> dict[str, Any]:
         config = replace(config, replan_work=args.replan_work)
     if args.hold_stops is not None:
         config = replace(config, hold_stops=args.hold_stops)
+    if args.defer_value is not None:
+        config = replace(config, defer_value_cents=args.defer_value or None)
     began = time.perf_counter()
     static, dynamic = _days(config, args)
     wall = time.perf_counter() - began
@@ -158,6 +160,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--hold-stops", type=int, default=None, help="comparison: SimConfig.hold_stops"
+    )
+    parser.add_argument(
+        "--defer-value",
+        type=int,
+        default=None,
+        help="comparison: SimConfig.defer_value_cents; 0: serve every stop that fits",
     )
     parser.add_argument("--workers", type=int, default=2, help="comparison days at a time")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")

@@ -11,6 +11,10 @@ already has:
 
 A van on the road does one trip (its load) and then goes home: it cannot take parcels it
 has not loaded, because planning reloads only at a vehicle's start depot.
+
+With a deferral value, a stop not yet on a van is worth that much today rather than "serve
+at any cost": the short searches of a day's re-plans otherwise keep buying one more stop
+with tens of kilometres of detour (docs/benchmarks/sim.md). Parcels on board stay required.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
 from lastmile.planning.construct import construct
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
-from lastmile.planning.solver import RoutePlan
+from lastmile.planning.solver import RoutePlan, SolveOptions
 
 
 @dataclass
@@ -38,6 +42,8 @@ class RestOfDay:
     warm: list[RoutePlan]
     #: refs of the day's real hubs (the others are vans' current positions)
     hub_refs: frozenset[str] = frozenset()
+    #: What leaving an optional stop for tomorrow costs, in cents (``SolveOptions``).
+    defer_cost_cents: int = SolveOptions.defer_cost_cents
 
 
 def _work_left(v: VehicleSpec, s: VehicleState) -> int | None:
@@ -66,15 +72,24 @@ def _vehicle(
     return replace(spec, start_hub=len(hubs) - 1, max_trips=1)
 
 
-def _job(job: Job, state: DayState, depot: dict[str, int]) -> Job:
+def _job(job: Job, state: DayState, depot: dict[str, int], optional: bool) -> Job:
     carrier = state.carrier(job.ref)
     if carrier is not None:
         return replace(job, hub=depot[carrier], release_s=0, pair=None)
+    if optional:
+        return replace(job, pair=None, required=False)
     return replace(job, pair=None)
 
 
-def rest_of_day(state: DayState) -> RestOfDay:
-    """The problem of serving every open stop from where each working vehicle is now."""
+def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOfDay:
+    """The problem of serving every open stop from where each working vehicle is now.
+
+    ``defer_value_cents``: what leaving a stop not yet loaded for tomorrow costs (times its
+    priority + 1); ``None`` keeps every required stop required.
+    """
+    if defer_value_cents is not None and defer_value_cents <= 0:
+        raise ValueError(f"defer_value_cents must be positive, got {defer_value_cents}")
+    optional = defer_value_cents is not None
     day = state.problem
     hubs = list(day.hubs)
     points: list[object] = list(day.points)
@@ -92,7 +107,7 @@ def rest_of_day(state: DayState) -> RestOfDay:
         depot[v.ref] = spec.start_hub
     index = day.job_index()
     day_job = [index[ref] for ref in state.open_jobs()]
-    jobs = tuple(_job(day.jobs[j], state, depot) for j in day_job)
+    jobs = tuple(_job(day.jobs[j], state, depot, optional) for j in day_job)
     # Job points move after the vehicles' new depots: re-point them through restrict().
     state.matrices = known_points(state.matrices, day.provider)
     problem = PlanningProblem(
@@ -111,7 +126,10 @@ def rest_of_day(state: DayState) -> RestOfDay:
     warm = complete(problem, _warm_start(state, problem, day_vehicle), skip)
     warm += _idle_routes(problem, warm, sorted(skip), len(day.hubs))
     real = frozenset(h.ref for h in day.hubs)
-    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real)
+    rest = RestOfDay(problem, day_vehicle, day_job, depot, warm, real)
+    if defer_value_cents is not None:
+        rest.defer_cost_cents = defer_value_cents
+    return rest
 
 
 def _idle_routes(

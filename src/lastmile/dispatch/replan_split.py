@@ -97,7 +97,13 @@ def _hub_part(
     """
     sub = rest.problem.restrict(jobs, vehicles)
     warm = _warm(rest.warm, vehicles, jobs) or None
-    options = SolveOptions(time_limit_s=seconds, seed=seed, workers=workers, initial=warm)
+    options = SolveOptions(
+        time_limit_s=seconds,
+        seed=seed,
+        workers=workers,
+        initial=warm,
+        defer_cost_cents=rest.defer_cost_cents,
+    )
     return solver.solve(sub, options)
 
 

@@ -68,6 +68,10 @@ class SimConfig:
     #: A near-empty trip (this many stops or fewer) waits for the next re-plan when its
     #: windows allow (dynamic only; 0: never; see ``Dispatcher.hold``).
     hold_stops: int = 2
+    #: What a re-plan may spend to serve a stop not yet loaded today rather than tomorrow,
+    #: in cents (dynamic only; ``None``: serve it whenever it fits, at any detour). See
+    #: ``dispatch.replan.ReplanPolicy.defer_value_cents``.
+    defer_value_cents: int | None = 1_000
     flush_s: float = 300.0
     workers: int = 1
 
@@ -80,6 +84,11 @@ class SimConfig:
             raise InvalidInput(f"need at least one vehicle, got {self.vehicles}", field="vehicles")
         if self.hold_stops < 0:
             raise InvalidInput("hold_stops must be at least 0", field="hold_stops")
+        if self.defer_value_cents is not None and self.defer_value_cents <= 0:
+            raise InvalidInput(
+                f"defer_value_cents must be positive, got {self.defer_value_cents}",
+                field="defer_value_cents",
+            )
         for name in ("plan_work", "replan_work", "workers"):
             if getattr(self, name) < 1:
                 raise InvalidInput(f"{name} must be at least 1", field=name)
@@ -251,7 +260,12 @@ class _Day:
         plan = solver.solve(self.problem, options)
         self.phases["morning_plan_s"] = time.perf_counter() - t0
         state = advance(self.problem, plan, 0)
-        policy = ReplanPolicy(time_limit_s=5.0, workers=config.workers, seed=config.seed)
+        policy = ReplanPolicy(
+            time_limit_s=5.0,
+            workers=config.workers,
+            seed=config.seed,
+            defer_value_cents=config.defer_value_cents,
+        )
         replanner = FixedEffort(PyVRPSolver(), config.replan_work)
         ctx = DispatchContext(state, replanner, policy, rules=RuleSet(()))
         bus = dispatch_bus(ctx, self.platform.uow)
