@@ -64,7 +64,9 @@ def test_a_day_over_http_is_stored_by_the_server_and_scores_as_in_process(
     headers = {"X-API-Key": server.key}
     geofenced = 0
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as api:
-        for d in delivered[:12]:
+        # Returns collected at the door are scanned picked_up, not loaded and delivered.
+        drops = [d for d in delivered if not remote.parcels[d.order_ref].pickup]
+        for d in drops[:12]:
             journey = api.get(f"/v1/tracking/orders/{d.order_ref}/timeline").json()
             kinds = {s["kind"] for s in journey["scans"] if s["result"] == "applied"}
             assert {"loaded", "delivered"} <= kinds, journey
