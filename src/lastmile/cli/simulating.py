@@ -55,6 +55,14 @@ def simulate(
         typer.Option(help="Compare two policies on the same days, e.g. --compare static dynamic."),
     ] = None,
     seeds: Annotated[int, typer.Option(help="Days (seeds) to compare over.")] = 10,
+    defer_value: Annotated[
+        int,
+        typer.Option(
+            help="Dynamic re-plans: cents a stop not yet loaded is worth today; one whose "
+            "detour costs more waits for tomorrow (0: serve every stop that fits).",
+            min=0,
+        ),
+    ] = 1_000,
     database: Annotated[
         str | None,
         typer.Option(
@@ -100,7 +108,13 @@ def simulate(
     try:
         service_date = _service_date(day, via)
         config = SimConfig(
-            orders=orders, vehicles=vehicles, seed=seed, policy=policy, osm=osm, day=service_date
+            orders=orders,
+            vehicles=vehicles,
+            seed=seed,
+            policy=policy,
+            osm=osm,
+            day=service_date,
+            defer_value_cents=defer_value or None,
         )
         remote = Remote(via, api_key, mqtt) if via or mqtt else None
         if remote is not None:
