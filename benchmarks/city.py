@@ -5,6 +5,8 @@
     # one size in two holds of the machine, adding to the last run's results:
     .venv/bin/python benchmarks/city.py --sizes 5000 --part reference --raw-stops 0 --resume
     .venv/bin/python benchmarks/city.py --sizes 5000 --part ladder --raw-stops 0 --resume
+    # one iteration-bounded plan per size, load-independent (one worker, printed only):
+    .venv/bin/python benchmarks/city.py --sizes 1000 --seed 2 --iterations 1000
 
 For each size: the time to the first feasible plan (problem build, diagnosis and the greedy
 construction, re-timed), then plans at growing fractions of the reference budget, and the
@@ -102,9 +104,12 @@ def first_feasible(size: int, seed: int, fleet_factor: int = 1) -> dict[str, flo
     }
 
 
-def plan(size: int, seed: int, limit: float, fleet_factor: int = 1) -> dict[str, Any]:
+def plan(
+    size: int, seed: int, limit: float, fleet_factor: int = 1, iterations: int | None = None
+) -> dict[str, Any]:
     """One plan of the scenario day: score, served, cost, wall time, checker violations and
-    the stops left out by reason."""
+    the stops left out by reason; with ``iterations``, one worker's iteration-bounded search
+    (the same plan on any machine and load)."""
     from collections import Counter
 
     from lastmile.planning.decompose import DecomposingSolver
@@ -114,7 +119,10 @@ def plan(size: int, seed: int, limit: float, fleet_factor: int = 1) -> dict[str,
 
     began = time.perf_counter()
     problem = scenario_problem(size, seed, fleet_factor)
-    result = DecomposingSolver(PyVRPSolver()).solve(problem, SolveOptions(time_limit_s=limit))
+    options = SolveOptions(time_limit_s=limit)
+    if iterations is not None:
+        options = SolveOptions(time_limit_s=limit, seed=1, workers=1, max_iterations=iterations)
+    result = DecomposingSolver(PyVRPSolver()).solve(problem, options)
     wall = time.perf_counter() - began
     bad = len(check(problem, result.routes, result.unassigned))
     return {
@@ -332,8 +340,16 @@ def main() -> None:
         help="k copies of the scenario's vans, drivers and shifts (a day not over-subscribed)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
+    parser.add_argument(
+        "--iterations", type=int, help="only one iteration-bounded plan per size (one worker)"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.iterations:
+        for n in sizes:
+            got = plan(n, args.seed, 1e6, args.fleet_factor, args.iterations)
+            print(json.dumps({"stops": n, "seed": args.seed, "iterations": args.iterations, **got}))
+        return
     fractions = [float(f) for f in args.fractions.split(",") if f]
     hold = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
