@@ -8,6 +8,8 @@ keeps what it measured, and ``--resume`` continues it.
 
     python benchmarks/dynamic.py                      # the issue's configuration
     python benchmarks/dynamic.py --instances n204 --seeds 1 --epoch-limits 5 --resume
+    python benchmarks/dynamic.py --bounded --instances n204 --seeds 1 --policies greedy lastmile \
+        --hindsight-factor 0 --setting undecided_prize=0.7   # a load-independent variant
 
 Each finished run is merged into ``--out`` under a file lock, so several processes (for
 example two single-core greedy runs on a 2-core machine) can fill one result file.
@@ -22,6 +24,7 @@ import os
 import platform
 import sys
 import time
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,11 +34,22 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from lastmile.dispatch.dynamic.instance import DayInstance
+    from lastmile.dispatch.dynamic.policies import Policy
 
 ROOT = Path(__file__).resolve().parents[1]
 ORTEC = ROOT.parent / "shared" / "data" / "ortec" / "instances"
 RESULTS = ROOT / "benchmarks" / "results" / "dynamic.json"
 POLICIES = ["greedy", "lazy", "random", "lastmile"]
+# Development mode: fixed scenarios and iterations, so a day's cost does not depend on the
+# machine's load (the settings of the tuning rounds in docs/benchmarks/dynamic.md).
+BOUNDED: dict[str, object] = {
+    "scenarios_per_round": 12,
+    "base_iterations": 300,
+    "final_iterations": 2000,
+    "max_scenario_s": 30.0,
+    "workers": 1,
+}
+BOUNDED_ITERATIONS = 2000
 
 
 def parse_args() -> argparse.Namespace:
@@ -54,6 +68,20 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=2.0,
         help="hindsight solve time = factor x epoch limit (0 to skip)",
+    )
+    parser.add_argument(
+        "--bounded",
+        action="store_true",
+        help="iteration-bounded development runs (load-independent, one worker; recorded "
+        "with epoch limit 0): lastmile with BOUNDED settings, greedy/lazy/random with "
+        "2,000 search iterations per epoch",
+    )
+    parser.add_argument(
+        "--setting",
+        nargs="*",
+        default=[],
+        metavar="KEY=JSON",
+        help="ScenarioSettings overrides for lastmile, e.g. hold_prize=0.2",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
@@ -87,17 +115,42 @@ def key(run: dict[str, object]) -> tuple[str, int, float, str]:
     )
 
 
+def bounded_policy(name: str, seed: int, setting: list[str]) -> Policy:
+    """A policy whose every search stops after a fixed number of iterations."""
+    from lastmile.dispatch.dynamic.policies import GreedyPolicy, LazyPolicy, RandomPolicy
+    from lastmile.dispatch.dynamic.rollout import ScenarioPolicy, ScenarioSettings
+
+    if name == "lastmile":
+        overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in setting)}
+        unknown = set(overrides) - {f.name for f in fields(ScenarioSettings)}
+        if unknown:
+            raise SystemExit(f"unknown ScenarioSettings field(s): {', '.join(sorted(unknown))}")
+        return ScenarioPolicy(seed, ScenarioSettings(**{**BOUNDED, **overrides}))
+    kind = {"greedy": GreedyPolicy, "lazy": LazyPolicy, "random": RandomPolicy}[name]
+    return kind(seed, max_iterations=BOUNDED_ITERATIONS)
+
+
 def play(
-    instance: DayInstance, seed: int, limit: float, policy: str, factor: float
+    instance: DayInstance, seed: int, limit: float, policy: str, args: argparse.Namespace
 ) -> tuple[int, list[list[float]] | None]:
-    """One policy's day, or the day's hindsight solve (``factor`` x limit seconds)."""
+    """One policy's day, or the day's hindsight solve (``--hindsight-factor`` x limit s)."""
     from lastmile.dispatch.dynamic.hindsight import sample_day, solve_hindsight
+    from lastmile.dispatch.dynamic.policies import make_policy
     from lastmile.dispatch.dynamic.runner import run_day
 
     if policy == "hindsight":
         day = sample_day(instance, seed)
-        return solve_hindsight(instance, day, factor * limit, seed).cost, None
-    result = run_day(instance, seed, policy, limit)
+        return solve_hindsight(instance, day, args.hindsight_factor * limit, seed).cost, None
+    if args.bounded:
+        chosen, limit = bounded_policy(policy, seed, args.setting), 10_000.0
+    elif args.setting and policy == "lastmile":
+        raise SystemExit("--setting needs --bounded (timed runs use the defaults)")
+    else:
+        chosen = make_policy(policy, seed)
+    try:
+        result = run_day(instance, seed, policy, limit, policy=chosen)
+    finally:
+        chosen.close()
     epochs = [[e.epoch, e.dispatched, e.cost, e.elapsed_s] for e in result.epochs]
     return result.total_cost, epochs
 
@@ -115,14 +168,16 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
         "runs": runs,
     }
     names = [*args.policies, *(["hindsight"] if args.hindsight_factor > 0 else [])]
-    for limit in args.epoch_limits:
+    if args.bounded:  # no epoch limit; hindsight is a timed solve
+        names = [p for p in names if p != "hindsight"]
+    for limit in [0.0] if args.bounded else args.epoch_limits:
         for path in find_instances(args.instances):
             instance = load_instance(path)
             for seed, policy in ((s, p) for s in args.seeds for p in names):
                 if (instance.name, seed, limit, policy) in done:
                     continue
                 start, load = time.perf_counter(), os.getloadavg()[0]
-                cost, epochs = play(instance, seed, limit, policy, args.hindsight_factor)
+                cost, epochs = play(instance, seed, limit, policy, args)
                 runs.append(
                     {
                         "instance": instance.name,
@@ -135,7 +190,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
                         "epochs": epochs,
                     }
                 )
-                Console().print(f"{instance.name} seed {seed} {limit:g} s {policy}: {cost}")
+                mode = "bounded" if args.bounded else f"{limit:g} s"
+                Console().print(f"{instance.name} seed {seed} {mode} {policy}: {cost}")
                 runs[:] = save(args.out, report, runs[-1])
     return report
 
@@ -182,7 +238,7 @@ def show(report: dict[str, object]) -> None:
             else:
                 shares.append("-")
         table.add_row(
-            f"{limit:g}",
+            "bounded" if limit == 0 else f"{limit:g}",
             inst.replace("ORTEC-VRPTW-ASYM-", ""),
             str(seed),
             *("-" if c is None else str(c) for c in row),
@@ -191,7 +247,7 @@ def show(report: dict[str, object]) -> None:
     for limit in sorted({k[2] for k in days}):
         means = [ratios.get((limit, p)) for p in names[1:]]
         table.add_row(
-            f"{limit:g}",
+            "bounded" if limit == 0 else f"{limit:g}",
             "mean ratio",
             "",
             *[""] * len(names),

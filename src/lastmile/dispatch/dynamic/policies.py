@@ -26,14 +26,23 @@ class Policy(Protocol):
 
 
 class GreedyPolicy:
-    """Dispatch every open request every epoch."""
+    """Dispatch every open request every epoch.
 
-    def __init__(self, seed: int):
+    ``max_iterations`` also bounds each epoch's search, for load-independent comparisons.
+    """
+
+    def __init__(self, seed: int, max_iterations: int | None = None):
         self.seed = seed
+        self.max_iterations = max_iterations
 
     def dispatch(self, state: EpochState, time_limit_s: float) -> list[list[int]]:
         chosen = np.ones(state.size, dtype=np.bool_)
-        return route_requests(state, chosen, time_limit_s, self.seed)
+        return self._route(state, chosen, time_limit_s)
+
+    def _route(self, state: EpochState, chosen: np.ndarray, time_limit_s: float) -> list[list[int]]:
+        return route_requests(
+            state, chosen, time_limit_s, self.seed, max_iterations=self.max_iterations
+        )
 
     def close(self) -> None:
         """Nothing to release."""
@@ -43,19 +52,19 @@ class LazyPolicy(GreedyPolicy):
     """Dispatch only what must leave now."""
 
     def dispatch(self, state: EpochState, time_limit_s: float) -> list[list[int]]:
-        return route_requests(state, state.must_dispatch.copy(), time_limit_s, self.seed)
+        return self._route(state, state.must_dispatch.copy(), time_limit_s)
 
 
 class RandomPolicy(GreedyPolicy):
     """Must-dispatch requests plus each other one with probability one half."""
 
-    def __init__(self, seed: int):
-        super().__init__(seed)
+    def __init__(self, seed: int, max_iterations: int | None = None):
+        super().__init__(seed, max_iterations)
         self._rng = np.random.default_rng(seed)
 
     def dispatch(self, state: EpochState, time_limit_s: float) -> list[list[int]]:
         chosen = state.must_dispatch | (self._rng.random(state.size) < 0.5)
-        return route_requests(state, chosen, time_limit_s, self.seed)
+        return self._route(state, chosen, time_limit_s)
 
 
 def make_policy(name: str, seed: int) -> Policy:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,7 @@ from lastmile.dispatch.dynamic.hindsight import (
     sample_day,
     solve_hindsight,
 )
-from lastmile.dispatch.dynamic.policies import make_policy
+from lastmile.dispatch.dynamic.policies import GreedyPolicy, make_policy
 from lastmile.dispatch.dynamic.rollout import ScenarioPolicy, ScenarioSettings
 from lastmile.dispatch.dynamic.rules import check_epoch_routes, route_duration
 from lastmile.dispatch.dynamic.runner import run_day
@@ -39,6 +41,15 @@ def test_random_sends_every_must_dispatch_request_and_holds_some_others() -> Non
     result = run_day(tiny_instance(), 13, "random", 0.05)
     assert all(e.must_dispatch <= e.dispatched <= e.open_requests for e in result.epochs)
     assert any(e.dispatched < e.open_requests for e in result.epochs)
+
+
+def test_a_baseline_bounded_by_iterations_plays_the_same_day_whatever_its_time() -> None:
+    days = [
+        run_day(tiny_instance(), 23, "greedy", limit, policy=GreedyPolicy(23, max_iterations=50))
+        for limit in (30.0, 300.0)
+    ]
+    assert [e.routes for e in days[0].epochs] == [e.routes for e in days[1].epochs]
+    assert days[0].total_cost == days[1].total_cost
 
 
 def test_an_unknown_policy_is_refused_by_name() -> None:
@@ -120,8 +131,10 @@ def test_the_final_solve_on_two_workers_keeps_every_rule_and_the_chosen_requests
     check_epoch_routes(state, routes)
 
 
-def test_the_iteration_bounded_scenario_policy_plays_the_same_day_twice() -> None:
-    settings = ScenarioSettings(
+@pytest.fixture
+def bounded() -> ScenarioSettings:
+    """Iteration-bounded settings: a day plays the same whatever the machine's load."""
+    return ScenarioSettings(
         scenario_iterations=20,
         max_scenario_s=30.0,
         scenarios_per_round=4,
@@ -129,9 +142,14 @@ def test_the_iteration_bounded_scenario_policy_plays_the_same_day_twice() -> Non
         final_iterations=200,
         workers=2,
     )
+
+
+def test_the_iteration_bounded_scenario_policy_plays_the_same_day_twice(
+    bounded: ScenarioSettings,
+) -> None:
     days = []
     for _ in range(2):
-        policy = ScenarioPolicy(seed=5, settings=settings)
+        policy = ScenarioPolicy(seed=5, settings=bounded)
         try:
             days.append(run_day(tiny_instance(), 20, "lastmile", 300.0, policy=policy))
         finally:
@@ -157,17 +175,10 @@ def test_optional_requests_join_the_routes_only_where_their_prize_pays() -> None
     assert served["huge"] == {int(r) for r in state.request_ids}
 
 
-def test_with_prizes_must_dispatch_requests_still_go_and_held_ones_may_join() -> None:
-    settings = ScenarioSettings(
-        scenario_iterations=20,
-        max_scenario_s=30.0,
-        scenarios_per_round=4,
-        base_iterations=50,
-        final_iterations=200,
-        hold_prize=0.3,
-        undecided_prize=0.6,
-        workers=2,
-    )
+def test_with_prizes_must_dispatch_requests_still_go_and_held_ones_may_join(
+    bounded: ScenarioSettings,
+) -> None:
+    settings = replace(bounded, hold_prize=0.3, undecided_prize=0.6)
     policy = ScenarioPolicy(seed=3, settings=settings)
     try:
         result = run_day(tiny_instance(), 14, "lastmile", 300.0, policy=policy)
