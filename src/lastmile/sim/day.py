@@ -12,9 +12,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
-from pathlib import Path
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from lastmile.analytics.daylog import DayLog
 from lastmile.bootstrap import SqlUnitOfWorkFactory
@@ -24,19 +23,18 @@ from lastmile.dispatch.replanning import dispatch_bus
 from lastmile.dispatch.rules import RuleSet
 from lastmile.dispatch.state import advance
 from lastmile.dispatch.tracking_ports import TrackingStore, TrackingUnitOfWork
-from lastmile.domain import InvalidInput
 from lastmile.geo.travel import TravelTimeProvider
 from lastmile.planning.build import build_from_orders
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.pyvrp_solver import PyVRPSolver
 from lastmile.planning.solver import SolveOptions
 from lastmile.sim.clock import SimClock
+from lastmile.sim.config import SimConfig as SimConfig  # re-exported: callers import it from here
 from lastmile.sim.driving import Street
 from lastmile.sim.facts import DayFacts, draw_facts
 from lastmile.sim.fleet import roster_for_demand, trim_fleet
-from lastmile.sim.people import Knobs
 from lastmile.sim.platform import Platform
-from lastmile.sim.policies import POLICIES, Dispatcher, FixedEffort
+from lastmile.sim.policies import Dispatcher, FixedEffort
 from lastmile.sim.record import build_daylog, close_reasons
 from lastmile.sim.scenario import Scenario, generate
 from lastmile.sim.uplink import Uplink
@@ -44,56 +42,6 @@ from lastmile.sim.world import Parcel, Van
 
 #: Called with (simulated seconds done, simulated seconds in the day, what is happening).
 Progress = Callable[[float, float, str], None]
-
-
-@dataclass(frozen=True)
-class SimConfig:
-    """What to simulate and how hard the planner works (iterations, so days replay)."""
-
-    orders: int = 200
-    vehicles: int | None = None  # None: the fleet the scenario sizes for the orders
-    seed: int = 1
-    policy: str = "dynamic"
-    day: date = date(2026, 3, 2)
-    osm: Path | None = None
-    knobs: Knobs = field(default_factory=Knobs)
-    #: Planner effort: search iterations × stops (see ``FixedEffort``). Re-plans at the
-    #: morning's 20,000 drive fewer km, but a lopsided, capacity-tight re-plan then runs for
-    #: minutes (docs/benchmarks/sim.md), so they keep 4,000 until that is bounded.
-    plan_work: int = 20_000
-    replan_work: int = 4_000
-    replan_every_s: float = 900.0
-    #: A day with more open stops than this re-plans less often (see ``Dispatcher``).
-    replan_stops: int | None = 600
-    #: A near-empty trip (this many stops or fewer) waits for the next re-plan when its
-    #: windows allow (dynamic only; 0: never; see ``Dispatcher.hold``).
-    hold_stops: int = 2
-    #: What a re-plan may spend to serve a stop not yet loaded today rather than tomorrow,
-    #: in cents (dynamic only; ``None``: serve it whenever it fits, at any detour). See
-    #: ``dispatch.replan.ReplanPolicy.defer_value_cents``.
-    defer_value_cents: int | None = 1_000
-    flush_s: float = 300.0
-    workers: int = 1
-
-    def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
-            raise InvalidInput(
-                f"policy must be one of {', '.join(POLICIES)}, got {self.policy!r}", field="policy"
-            )
-        if self.vehicles is not None and self.vehicles < 1:
-            raise InvalidInput(f"need at least one vehicle, got {self.vehicles}", field="vehicles")
-        if self.hold_stops < 0:
-            raise InvalidInput("hold_stops must be at least 0", field="hold_stops")
-        if self.defer_value_cents is not None and self.defer_value_cents <= 0:
-            raise InvalidInput(
-                f"defer_value_cents must be positive, got {self.defer_value_cents}",
-                field="defer_value_cents",
-            )
-        for name in ("plan_work", "replan_work", "workers"):
-            if getattr(self, name) < 1:
-                raise InvalidInput(f"{name} must be at least 1", field=name)
-        if self.flush_s <= 0 or self.replan_every_s <= 0:
-            raise InvalidInput("flush_s and replan_every_s must be positive", field="flush_s")
 
 
 @dataclass
