@@ -108,6 +108,20 @@ def penalty_manager(data: pyvrp.ProblemData, params: PenaltyParams) -> PenaltyMa
     return ScaledPenalties(start, capped)
 
 
+def local_search(
+    data: pyvrp.ProblemData, rng: pyvrp.RandomNumberGenerator
+) -> pyvrp.search.LocalSearch:
+    """PyVRP's local search with the operators ``pyvrp.solve`` would use on ``data``."""
+    params = SolveParams()
+    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
+    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
+    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
+    for op in params.operators:
+        if op.supports(data):
+            ls.add_operator(op(data))
+    return ls
+
+
 def polish(data: pyvrp.ProblemData, start: pyvrp.Solution, seed: int) -> pyvrp.Solution:
     """``start`` after one exhaustive local search at a penalty from the data's cost scale.
 
@@ -119,14 +133,7 @@ def polish(data: pyvrp.ProblemData, start: pyvrp.Solution, seed: int) -> pyvrp.S
     inserts a stop only where it fits, and the search proper starts from a feasible plan
     that serves what the greedy construction could not fit.
     """
-    params = SolveParams()
-    rng = pyvrp.RandomNumberGenerator(seed=seed)
-    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
-    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
-    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
-    for op in params.operators:
-        if op.supports(data):
-            ls.add_operator(op(data))
+    ls = local_search(data, pyvrp.RandomNumberGenerator(seed=seed))
     unit = polish_penalty(data)
     strict = pyvrp.CostEvaluator([unit] * data.num_load_dimensions, unit, min(unit, RANGE_PENALTY))
     return ls(start, strict, exhaustive=True)

@@ -35,7 +35,12 @@ import pyvrp
 import pyvrp.search
 from pyvrp.solve import SolveParams
 
-from lastmile.planning.pyvrp_penalty import DEFAULT_MAX_PENALTY, penalty_manager, polish
+from lastmile.planning.pyvrp_penalty import (
+    DEFAULT_MAX_PENALTY,
+    local_search,
+    penalty_manager,
+    polish,
+)
 from lastmile.planning.solver import SolveOptions
 
 # Set before forking workers so each inherits the (possibly large) data without pickling it.
@@ -115,12 +120,7 @@ class _Walk:
         params = SolveParams()
         self.data = data
         self.rng = pyvrp.RandomNumberGenerator(seed=seed)
-        neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
-        perturbation = pyvrp.search.PerturbationManager(params.perturbation)
-        self.ls = pyvrp.search.LocalSearch(data, self.rng, neighbours, perturbation)
-        for op in params.operators:
-            if op.supports(data):
-                self.ls.add_operator(op(data))
+        self.ls = local_search(data, self.rng)
         self.pm = penalty_manager(data, params.penalty)
         if initial is None:
             random = pyvrp.Solution.make_random(data, self.rng)

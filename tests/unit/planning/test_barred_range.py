@@ -15,11 +15,10 @@ from multiprocessing.connection import Connection
 
 import pyvrp
 import pyvrp.search
-from pyvrp.solve import SolveParams
 
 from lastmile.domain import Skill
 from lastmile.planning.diagnose import precheck
-from lastmile.planning.pyvrp_penalty import RANGE_PENALTY
+from lastmile.planning.pyvrp_penalty import RANGE_PENALTY, local_search
 from lastmile.planning.pyvrp_solver import encode
 from tests.unit.planning.factory import problem, ring, stop, van
 
@@ -53,14 +52,7 @@ def _day() -> tuple[pyvrp.ProblemData, pyvrp.Solution]:
 def _search(data: pyvrp.ProblemData, start: pyvrp.Solution, seed: int, out: Connection) -> None:
     """PyVRP's exhaustive local search with its default operators, charging the most any
     search does per metre over range and little for the rest."""
-    params = SolveParams()
-    rng = pyvrp.RandomNumberGenerator(seed=seed)
-    neighbours = pyvrp.search.compute_neighbours(data, params.neighbourhood)
-    perturbation = pyvrp.search.PerturbationManager(params.perturbation)
-    ls = pyvrp.search.LocalSearch(data, rng, neighbours, perturbation)
-    for op in params.operators:
-        if op.supports(data):
-            ls.add_operator(op(data))
+    ls = local_search(data, pyvrp.RandomNumberGenerator(seed=seed))
     low = 10_000.0
     evaluator = pyvrp.CostEvaluator([low] * data.num_load_dimensions, low, RANGE_PENALTY)
     out.send(ls(start, evaluator, exhaustive=True).is_feasible())
