@@ -126,10 +126,8 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     warm = complete(problem, _warm_start(state, problem, day_vehicle), skip)
     warm += _idle_routes(problem, warm, sorted(skip), len(day.hubs))
     real = frozenset(h.ref for h in day.hubs)
-    rest = RestOfDay(problem, day_vehicle, day_job, depot, warm, real)
-    if defer_value_cents is not None:
-        rest.defer_cost_cents = defer_value_cents
-    return rest
+    defer = SolveOptions.defer_cost_cents if defer_value_cents is None else defer_value_cents
+    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer)
 
 
 def _idle_routes(

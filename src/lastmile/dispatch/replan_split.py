@@ -44,11 +44,10 @@ def _parts(rest: RestOfDay) -> list[tuple[list[int], list[int]]]:
     parts: list[tuple[list[int], list[int]]] = []
     at_hub: list[int] = []
     for n, v in enumerate(problem.vehicles):
-        if v.start_hub in real:
-            if _time_left(v):
-                at_hub.append(n)
-        else:
+        if v.start_hub not in real:
             parts.append(([n], by_depot.get(v.start_hub, [])))
+        elif _time_left(v):
+            at_hub.append(n)
     loaded = {j for js in by_depot.values() for j in js}
     parts.append((at_hub, [j for j in range(len(problem.jobs)) if j not in loaded]))
     return parts

@@ -43,7 +43,7 @@ from lastmile.planning.encoding import (
     vehicle_key,
 )
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_penalty import DEFAULT_MAX_PENALTY, max_penalty
+from lastmile.planning.pyvrp_penalty import is_priced
 from lastmile.planning.pyvrp_search import _score, search
 from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions
 
@@ -278,7 +278,7 @@ class PyVRPSolver:
         initial = None
         plans = options.initial or construct(problem, servable)
         fallback = warm_start(encoded, _keep(plans, set(servable)))
-        priced = max_penalty(encoded.data) > DEFAULT_MAX_PENALTY  # see pyvrp_penalty.polish
+        priced = is_priced(encoded.data)  # see pyvrp_penalty.polish
         if priced or len(servable) > CONSTRUCT_ABOVE or options.initial:
             initial = fallback
         # The last iteration, collecting the workers' answers, re-timing and assembly.
