@@ -31,6 +31,10 @@ VANS_SHARE = 0.3
 #: dozen stops settles long before (10 and 40 served the same stops at the same cost on the
 #: benchmark day); more only burns the hub part's time.
 VAN_ITERATIONS = 10
+#: The hub part's late-acceptance history: its search makes a few hundred iterations a
+#: worker in a 5 s re-plan, and with PyVRP's history of 300 it still served 8-11 stops
+#: fewer after 4 s than with one of 10 (docs/benchmarks/replan.md).
+HUB_HISTORY = 10
 
 
 def _parts(rest: RestOfDay) -> list[tuple[list[int], list[int]]]:
@@ -102,6 +106,7 @@ def _hub_part(
         workers=workers,
         initial=warm,
         defer_cost_cents=rest.defer_cost_cents,
+        history_length=HUB_HISTORY,
     )
     return solver.solve(sub, options)
 

@@ -26,7 +26,7 @@ import multiprocessing
 import queue
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.queues import Queue
 from multiprocessing.sharedctypes import Synchronized
@@ -116,7 +116,13 @@ class _Walk:
     takes seconds on a 1,000-stop day; here that search counts against the caller's budget.
     """
 
-    def __init__(self, data: pyvrp.ProblemData, seed: int, initial: pyvrp.Solution | None):
+    def __init__(
+        self,
+        data: pyvrp.ProblemData,
+        seed: int,
+        initial: pyvrp.Solution | None,
+        history_length: int | None = None,
+    ):
         params = SolveParams()
         self.data = data
         self.rng = pyvrp.RandomNumberGenerator(seed=seed)
@@ -128,6 +134,8 @@ class _Walk:
             start = pyvrp.CostEvaluator(at_default, DEFAULT_MAX_PENALTY, DEFAULT_MAX_PENALTY)
             initial = self.ls(random, start, exhaustive=True)
         self.params = params.ils
+        if history_length is not None:
+            self.params = replace(self.params, history_length=history_length)
         self.history = _History(self.params.history_length)
         self.start = self.best = self.current = initial
         self.best_cost = _cost(initial)
@@ -179,12 +187,13 @@ def _ils(
     mailbox: _Mailbox | None,
     tick: Callable[[], None] | None = None,
     iterations: int | None = None,
+    history_length: int | None = None,
 ) -> pyvrp.Solution:
     """One worker until ``deadline`` (``time.monotonic``), exchanging with its peers every
     :data:`SHARE_EVERY_ITERATIONS` steps or ``mailbox.every_s`` seconds; with ``iterations``,
     that many steps instead, exchanging in lockstep every :data:`SHARE_EVERY_ITERATIONS`
     steps, so the same problem and seeds give the same solution on any machine."""
-    walk = _Walk(data, seed, initial)
+    walk = _Walk(data, seed, initial, history_length)
     if iterations is not None:
         for done in range(1, iterations + 1):
             walk.step()
@@ -256,6 +265,7 @@ def _child(
     iterations: int | None,
     beat: Synchronized[float],
     polish_seed: int | None,
+    history_length: int | None,
 ) -> None:
     """A forked worker: search (from ``initial`` polished with ``polish_seed`` when given),
     then send back the best solution (or the error); ``beat`` holds when its last step
@@ -270,7 +280,8 @@ def _child(
         data = _SHARED["data"]
         if initial is not None and polish_seed is not None:
             initial = polish(data, initial, polish_seed)
-        out.send(_ils(data, seed, deadline, initial, mailbox, pulse, iterations))
+        found = _ils(data, seed, deadline, initial, mailbox, pulse, iterations, history_length)
+        out.send(found)
     except Exception as exc:  # reported to the parent, which keeps the other workers' best
         out.send(exc)
     finally:
@@ -309,7 +320,9 @@ def search(
     if multiprocessing.current_process().daemon:  # may not fork: search here, unwatched
         if initial is not None and polish_seed is not None:
             initial = polish(data, initial, polish_seed)
-        return _ils(data, options.seed, deadline, initial, None, None, iterations)
+        return _ils(
+            data, options.seed, deadline, initial, None, None, iterations, options.history_length
+        )
     ctx = multiprocessing.get_context("fork")
     boxes: list[Queue[Post]] = [ctx.Queue() for _ in range(workers)] if workers > 1 else []
     _SHARED["data"] = data
@@ -326,7 +339,7 @@ def search(
             beat = ctx.Value("d", time.monotonic(), lock=False)
             args = (
                 w, options.seed + w, deadline, initial, boxes, SHARE_AT_MOST_S, send,
-                iterations, beat, polish_seed,
+                iterations, beat, polish_seed, options.history_length,
             )  # fmt: skip
             worker = ctx.Process(target=_child, args=args, daemon=True)
             worker.start()

@@ -43,6 +43,10 @@ class SolveOptions:
     #: Stop after this many search iterations instead of at the time limit: the same
     #: problem and seed then give the same plan on any machine (the simulator's replays).
     max_iterations: int | None = None
+    #: Length of the search's late-acceptance history (None: PyVRP's 300). A search of a
+    #: few hundred iterations a worker, like a re-plan's, spends most of them filling a
+    #: history that long; a short one improves faster (docs/benchmarks/replan.md).
+    history_length: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

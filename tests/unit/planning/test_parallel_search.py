@@ -139,3 +139,20 @@ def test_a_timed_search_comes_back_after_its_deadline_even_when_every_worker_is_
     got = pyvrp_search.search(data, SolveOptions(time_limit_s=1, seed=1, workers=2), 1.0)
     assert time.monotonic() - began < 10
     assert got.num_clients() == 0  # nothing came back: the empty plan, for the caller's fallback
+
+
+def test_a_search_keeps_the_late_acceptance_history_its_options_ask_for() -> None:
+    # A short search (a re-plan's few hundred iterations a worker) improves faster with a
+    # short history than with PyVRP's 300 (docs/benchmarks/replan.md).
+    data = _data(_day())
+    assert _Walk(data, 1, None).history.size == 300
+    walk = _Walk(data, 1, None, history_length=10)
+    assert walk.history.size == 10
+    for _ in range(50):
+        walk.step()
+    assert walk.best.is_feasible()
+    options = SolveOptions(seed=1, workers=2, max_iterations=200, history_length=10)
+    day = _day()
+    result = PyVRPSolver().solve(day, options)
+    assert result.served == len(day.jobs)
+    assert check(day, result.routes, result.unassigned) == []
