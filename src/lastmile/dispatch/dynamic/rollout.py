@@ -49,6 +49,10 @@ class ScenarioSettings:
     # always sent).
     hold_prize: float = 0.1
     undecided_prize: float | None = 0.5
+    # A round stops at this many scenarios, its unused time going to the final solve:
+    # votes settle long before the ~200 short solves a 60 s epoch affords per round,
+    # while the final solve of a large epoch still improves with every second.
+    max_scenarios_per_round: int | None = 60
     # Iteration-bounded mode (development, load-independent): a fixed number of scenarios
     # per round and fixed search iterations for the warm start and the final solve.
     scenarios_per_round: int | None = None
@@ -221,8 +225,9 @@ class ScenarioPolicy:
     ) -> tuple[np.ndarray, int]:
         """Solve fresh scenarios on the workers until the round's time is up; count votes.
 
-        A new scenario starts only while the average solve still fits before ``round_end``;
-        every worker gets at least one scenario per round.
+        A new scenario starts only while the average solve still fits before ``round_end``
+        and the round holds fewer than ``max_scenarios_per_round``; every worker gets at
+        least one scenario per round.
         """
         s = self.settings
         pool = self._executor()
@@ -230,6 +235,7 @@ class ScenarioPolicy:
         solutions: list[list[list[int]]] = []
         spent, done = 0.0, 0
         fixed = s.scenarios_per_round
+        cap = s.max_scenarios_per_round
 
         def submit() -> None:
             marked = dispatch if s.condition_dispatch else None
@@ -250,7 +256,8 @@ class ScenarioPolicy:
                 done += 1
                 solutions.append(future.result())
                 average = spent / done
-                if fixed is None and time.perf_counter() + average <= round_end:
+                more = cap is None or done + len(running) < cap
+                if fixed is None and more and time.perf_counter() + average <= round_end:
                     submit()
         votes = dispatch_votes(state, solutions, dispatch, postponed, s.free_routes_leave)
         return votes, len(solutions)

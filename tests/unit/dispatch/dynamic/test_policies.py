@@ -15,7 +15,7 @@ from lastmile.dispatch.dynamic.hindsight import (
 )
 from lastmile.dispatch.dynamic.policies import GreedyPolicy, make_policy
 from lastmile.dispatch.dynamic.rollout import ScenarioPolicy, ScenarioSettings
-from lastmile.dispatch.dynamic.rules import check_epoch_routes, route_duration
+from lastmile.dispatch.dynamic.rules import EpochState, check_epoch_routes, route_duration
 from lastmile.dispatch.dynamic.runner import run_day
 from lastmile.domain.errors import InvalidInput
 from tests.unit.dispatch.dynamic.tiny import tiny_instance
@@ -186,3 +186,39 @@ def test_with_prizes_must_dispatch_requests_still_go_and_held_ones_may_join(
         policy.close()  # run_day checks every epoch: must-dispatch requests went
     assert result.epochs[-1].dispatched == result.epochs[-1].open_requests
     assert any(e.dispatched < e.open_requests for e in result.epochs[:-1])
+
+
+class _CountingPolicy(ScenarioPolicy):
+    """Records how many scenarios each round solved."""
+
+    counts: list[int]
+
+    def _round(
+        self,
+        state: EpochState,
+        dispatch: np.ndarray,
+        postponed: np.ndarray,
+        round_end: float,
+        base: list[list[int]],
+    ) -> tuple[np.ndarray, int]:
+        votes, count = super()._round(state, dispatch, postponed, round_end, base)
+        self.counts.append(count)
+        return votes, count
+
+
+def test_a_round_stops_at_its_scenario_cap() -> None:
+    settings = ScenarioSettings(
+        scenario_iterations=20, max_scenario_s=0.5, workers=2, max_scenarios_per_round=3
+    )
+    policy = _CountingPolicy(seed=5, settings=settings)
+    try:
+        state = DynamicEnvironment(tiny_instance(), seed=19).observe()
+        policy.counts = []
+        policy.dispatch(state, 1.0)  # the workers import the solver on their first job
+        policy.counts = []
+        routes = policy.dispatch(state, 6.0)
+    finally:
+        policy.close()
+    check_epoch_routes(state, routes)
+    # ~1.4 s per round affords dozens of 20-iteration solves of this day; the cap holds
+    assert policy.counts and max(policy.counts) == 3
