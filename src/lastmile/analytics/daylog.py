@@ -37,7 +37,7 @@ class Delivery:
     attempts: int = 0  # doorstep attempts made today
     arrived_at: datetime | None = None  # first arrival at the stop (geofence or scan)
     completed_at: datetime | None = None  # delivered, or the last failed attempt
-    dwell_s: float | None = None  # time spent at the stop (arrival to departure)
+    dwell_s: float | None = None  # at the stop on the last attempt (arrival to departure)
     in_full: bool = True  # every item handed over (OTIF's "in full")
     failure_reason: str | None = None
     reschedule_reason: str | None = None

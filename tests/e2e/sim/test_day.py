@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -49,6 +50,7 @@ def test_every_order_ends_delivered_failed_rescheduled_or_cancelled_with_a_reaso
 
 
 def test_no_driver_rings_before_the_promised_window_opens(days: dict[str, SimulatedDay]) -> None:
+    waited = 0
     for day in days.values():
         served = 0
         for d in day.log.deliveries:
@@ -57,10 +59,14 @@ def test_no_driver_rings_before_the_promised_window_opens(days: dict[str, Simula
             served += 1
             opens = d.promised.start
             assert d.completed_at > opens, f"{d.order_ref} served before its window opened"
-            if d.arrived_at < opens:  # arrived early and waited at the door
+            if d.arrived_at < opens and d.attempts == 1:  # arrived early, waited at the door
+                waited += 1
                 assert d.dwell_s is not None
                 assert d.dwell_s >= (opens - d.arrived_at).total_seconds()
+            elif d.dwell_s is not None:  # the last visit began after the first (dwell at 0.1 s)
+                assert d.completed_at - d.arrived_at >= timedelta(seconds=d.dwell_s - 0.1)
         assert served > 0
+    assert waited > 0
 
 
 def test_no_parcel_is_ever_on_two_vans(days: dict[str, SimulatedDay]) -> None:
