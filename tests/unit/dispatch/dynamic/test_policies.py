@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
 
+from lastmile.dispatch.dynamic import rollout, scenarios
 from lastmile.dispatch.dynamic.environment import DynamicEnvironment
 from lastmile.dispatch.dynamic.epoch_solve import route_requests
 from lastmile.dispatch.dynamic.hindsight import (
@@ -188,37 +190,26 @@ def test_with_prizes_must_dispatch_requests_still_go_and_held_ones_may_join(
     assert any(e.dispatched < e.open_requests for e in result.epochs[:-1])
 
 
-class _CountingPolicy(ScenarioPolicy):
-    """Records how many scenarios each round solved."""
+def test_a_round_stops_at_its_scenario_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    counts: list[int] = []
+    real = scenarios.dispatch_votes
 
-    counts: list[int]
+    def counting(state: EpochState, solutions: list[list[list[int]]], *rest: Any) -> np.ndarray:
+        counts.append(len(solutions))
+        return real(state, solutions, *rest)
 
-    def _round(
-        self,
-        state: EpochState,
-        dispatch: np.ndarray,
-        postponed: np.ndarray,
-        round_end: float,
-        base: list[list[int]],
-    ) -> tuple[np.ndarray, int]:
-        votes, count = super()._round(state, dispatch, postponed, round_end, base)
-        self.counts.append(count)
-        return votes, count
-
-
-def test_a_round_stops_at_its_scenario_cap() -> None:
+    monkeypatch.setattr(rollout, "dispatch_votes", counting)
     settings = ScenarioSettings(
         scenario_iterations=20, max_scenario_s=0.5, workers=2, max_scenarios_per_round=3
     )
-    policy = _CountingPolicy(seed=5, settings=settings)
+    policy = ScenarioPolicy(seed=5, settings=settings)
     try:
         state = DynamicEnvironment(tiny_instance(), seed=19).observe()
-        policy.counts = []
         policy.dispatch(state, 1.0)  # the workers import the solver on their first job
-        policy.counts = []
+        counts.clear()
         routes = policy.dispatch(state, 6.0)
     finally:
         policy.close()
     check_epoch_routes(state, routes)
     # ~1.4 s per round affords dozens of 20-iteration solves of this day; the cap holds
-    assert policy.counts and max(policy.counts) == 3
+    assert counts and max(counts) == 3
