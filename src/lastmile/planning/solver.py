@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from lastmile.domain import Break, Load, Plan, Route, Unassigned, UnassignedReason, Visit
+from lastmile.domain.errors import InvalidInput
 from lastmile.planning.problem import Demand, PlanningProblem
 
 
@@ -47,6 +48,13 @@ class SolveOptions:
     #: few hundred iterations a worker, like a re-plan's, spends most of them filling a
     #: history that long; a short one improves faster (docs/benchmarks/replan.md).
     history_length: int | None = None
+
+    def __post_init__(self) -> None:
+        # Checked here: a bad value would otherwise fail inside every forked search worker.
+        if self.history_length is not None and self.history_length < 1:
+            raise InvalidInput(
+                f"must be at least 1, got {self.history_length}", field="history_length"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import time
 import pytest
 import pyvrp
 
+from lastmile.domain.errors import InvalidInput
 from lastmile.planning import pyvrp_search
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
@@ -156,3 +157,9 @@ def test_a_search_keeps_the_late_acceptance_history_its_options_ask_for() -> Non
     result = PyVRPSolver().solve(day, options)
     assert result.served == len(day.jobs)
     assert check(day, result.routes, result.unassigned) == []
+
+
+def test_a_history_shorter_than_one_is_refused_by_name_before_any_search() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        SolveOptions(history_length=0)
+    assert caught.value.field == "history_length"
