@@ -32,6 +32,7 @@ class ScenarioSettings:
 
     rounds: int = 3
     lookahead_epochs: int = 3
+    sampled_requests: int = 100  # candidates drawn per sampled future epoch
     scenario_share: float = 0.7  # of the epoch's time, the rest routes the final choice
     scenario_iterations: int = 100  # search iterations per scenario solve
     max_scenario_s: float = 3.0  # runtime cap of one scenario solve
@@ -239,7 +240,9 @@ class ScenarioPolicy:
 
         def submit() -> None:
             marked = dispatch if s.condition_dispatch else None
-            problem = sample_scenario(state, self._rng, s.lookahead_epochs, postponed, marked)
+            problem = sample_scenario(
+                state, self._rng, s.lookahead_epochs, postponed, marked, s.sampled_requests
+            )
             warm = [*base, *([i] for i in range(state.size, problem.num_clients))]
             limit = max(0.05, min(s.max_scenario_s, round_end - time.perf_counter()))
             if fixed is not None:

@@ -11,7 +11,12 @@ from __future__ import annotations
 import numpy as np
 
 from lastmile.dispatch.dynamic.rules import EpochState
-from lastmile.dispatch.dynamic.sampling import EPOCH_S, departure_s, sample_epoch
+from lastmile.dispatch.dynamic.sampling import (
+    EPOCH_S,
+    REQUESTS_PER_EPOCH,
+    departure_s,
+    sample_epoch,
+)
 from lastmile.planning.pyvrp_arrays import ArrayVRP
 
 
@@ -21,11 +26,13 @@ def sample_scenario(
     lookahead: int,
     postponed: np.ndarray,
     dispatch: np.ndarray | None = None,
+    sampled_requests: int = REQUESTS_PER_EPOCH,
 ) -> ArrayVRP:
     """Open requests first (positions 0..n-1), then sampled future requests.
 
     Requests marked for ``dispatch`` get their window's end cut to what only a route
-    leaving now can reach, so the scenario is conditioned on sending them now.
+    leaving now can reach, so the scenario is conditioned on sending them now. Each future
+    epoch draws ``sampled_requests`` candidates (the environment draws 100).
     """
     instance = state.instance
     windows_now = state.time_windows
@@ -45,7 +52,7 @@ def sample_scenario(
     ]
     last = min(state.last_epoch, state.epoch + lookahead)
     for epoch in range(state.epoch + 1, last + 1):
-        new = sample_epoch(instance, rng, epoch)
+        new = sample_epoch(instance, rng, epoch, sampled_requests)
         released_s = departure_s(epoch) - state.departure_s
         parts.append(
             (
