@@ -11,11 +11,11 @@ import pytest
 import pyvrp
 
 from lastmile.domain.errors import InvalidInput
-from lastmile.planning import pyvrp_search
+from lastmile.planning import pyvrp_search, pyvrp_walk
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
-from lastmile.planning.pyvrp_search import _cost, _ils, _lockstep, _Mailbox, _Walk
 from lastmile.planning.pyvrp_solver import PyVRPSolver, encode
+from lastmile.planning.pyvrp_walk import WorkerParams, _cost, _ils, _lockstep, _Mailbox, _Walk
 from lastmile.planning.solver import SolveOptions
 from lastmile.planning.validate import check
 from tests.unit.planning.factory import problem, ring, stop, van
@@ -33,12 +33,18 @@ def _data(day: PlanningProblem) -> pyvrp.ProblemData:
 
 def test_a_worker_continues_from_a_better_solution_a_peer_offers() -> None:
     data = _data(_day())
-    good = _ils(data, 9, math.inf, None, None, iterations=2_000)
+    good = _ils(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
     inbox.put((-1, 1, _cost(good), good))
     time.sleep(0.1)  # the queue's feeder thread delivers it
-    best = _ils(data, 1, time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], every_s=0.0))
+    best = _ils(
+        data,
+        WorkerParams(seed=1),
+        time.monotonic() + 0.3,
+        None,
+        _Mailbox(inbox, [peer], every_s=0.0),
+    )
     assert _cost(best) <= _cost(good)
 
 
@@ -46,7 +52,9 @@ def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
     data = _data(_day())
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
-    best = _ils(data, 1, time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], 0.0))
+    best = _ils(
+        data, WorkerParams(seed=1), time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], 0.0)
+    )
     posts = []
     while not peer.empty():
         posts.append(peer.get(timeout=1))
@@ -59,8 +67,8 @@ def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
 
 def test_lockstep_waits_for_the_round_keeps_early_posts_and_takes_a_better_peer_best() -> None:
     data = _data(_day())
-    good = _ils(data, 9, math.inf, None, None, iterations=2_000)
-    walk = _Walk(data, 1, None)
+    good = _ils(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
+    walk = _Walk(data, WorkerParams(seed=1), None)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
     inbox.put((2, 1, _cost(good), good))  # the peer is a round ahead
@@ -83,7 +91,7 @@ def test_two_cooperating_workers_give_a_checked_plan_within_the_time_limit() -> 
 def test_two_workers_bounded_by_iterations_exchange_and_give_the_same_plan_every_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(pyvrp_search, "SHARE_EVERY_ITERATIONS", 60)  # forked workers inherit it
+    monkeypatch.setattr(pyvrp_walk, "SHARE_EVERY_ITERATIONS", 60)  # forked workers inherit it
     day = _day()
     options = SolveOptions(time_limit_s=60.0, seed=5, workers=2, max_iterations=200)
     first = PyVRPSolver().solve(day, options)
@@ -101,7 +109,7 @@ def test_a_search_stuck_in_one_step_is_stopped_and_gives_back_its_start(
     monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     data = _data(_day())
-    start = _ils(data, 3, math.inf, None, None, iterations=50)
+    start = _ils(data, WorkerParams(seed=3, iterations=50), math.inf, None, None)
     monkeypatch.setattr(_Walk, "step", _stuck)
     monkeypatch.setattr(pyvrp_search, "STALL_S", 1.0)
     options = SolveOptions(time_limit_s=3600, seed=1, workers=workers, max_iterations=500)
@@ -115,12 +123,14 @@ def test_a_timed_search_does_not_wait_long_for_a_stuck_worker_once_another_answe
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _data(_day())
-    real = pyvrp_search._ils
+    real = pyvrp_walk._ils
 
-    def second_worker_stuck(data: pyvrp.ProblemData, seed: int, *args: object) -> pyvrp.Solution:
-        if seed == 2:
+    def second_worker_stuck(
+        data: pyvrp.ProblemData, params: WorkerParams, *args: object
+    ) -> pyvrp.Solution:
+        if params.seed == 2:
             time.sleep(3600)
-        return real(data, seed, *args)  # type: ignore[arg-type]
+        return real(data, params, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pyvrp_search, "_ils", second_worker_stuck)
     monkeypatch.setattr(pyvrp_search, "GRACE_MIN_S", 0.5)
@@ -146,8 +156,8 @@ def test_a_search_keeps_the_late_acceptance_history_its_options_ask_for() -> Non
     # A short search (a re-plan's few hundred iterations a worker) improves faster with a
     # short history than with PyVRP's 300 (docs/benchmarks/replan.md).
     data = _data(_day())
-    assert _Walk(data, 1, None).history.size == 300
-    walk = _Walk(data, 1, None, history_length=10)
+    assert _Walk(data, WorkerParams(seed=1), None).history.size == 300
+    walk = _Walk(data, WorkerParams(seed=1, history_length=10), None)
     assert walk.history.size == 10
     for _ in range(50):
         walk.step()
