@@ -78,10 +78,11 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--setting",
-        nargs="*",
+        nargs="+",
+        action="extend",
         default=[],
         metavar="KEY=JSON",
-        help="ScenarioSettings overrides for lastmile, e.g. hold_prize=0.2",
+        help="ScenarioSettings overrides for lastmile, e.g. hold_prize=0.2 (repeatable)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
