@@ -25,11 +25,11 @@ import pyvrp
 from lastmile.planning.pyvrp_penalty import polish
 from lastmile.planning.pyvrp_walk import (
     SHARE_AT_MOST_S,
+    Mailbox,
     Post,
     WorkerParams,
-    _cost,
-    _ils,
-    _Mailbox,
+    objective,
+    run_walk,
 )
 from lastmile.planning.solver import SolveOptions
 
@@ -53,7 +53,7 @@ def _polished_search(
     params: WorkerParams,
     deadline: float,
     initial: pyvrp.Solution | None,
-    mailbox: _Mailbox | None = None,
+    mailbox: Mailbox | None = None,
     tick: Callable[[], None] | None = None,
 ) -> pyvrp.Solution:
     """Polish the start (with ``params.polish_seed`` when given), then search from it.
@@ -64,7 +64,7 @@ def _polished_search(
     """
     if initial is not None and params.polish_seed is not None:
         initial = polish(data, initial, params.polish_seed)
-    return _ils(data, params, deadline, initial, mailbox, tick)
+    return run_walk(data, params, deadline, initial, mailbox, tick)
 
 
 def _child(
@@ -80,7 +80,7 @@ def _child(
     """A forked worker: search, then send back the best solution (or the error); ``beat``
     holds when its last step finished, for the watching parent."""
     others = [b for k, b in enumerate(boxes) if k != index]
-    mailbox = _Mailbox(boxes[index], others, every_s, index) if others else None
+    mailbox = Mailbox(boxes[index], others, every_s, index) if others else None
 
     def pulse() -> None:
         beat.value = time.monotonic()
@@ -99,7 +99,7 @@ def _score(solution: pyvrp.Solution) -> tuple[int, float]:
     """Feasible first, then the objective (route costs plus prizes left uncollected)."""
     if not solution.is_feasible():
         return 1, float(solution.distance())
-    return 0, _cost(solution)
+    return 0, objective(solution)
 
 
 def search(

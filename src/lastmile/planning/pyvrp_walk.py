@@ -76,7 +76,7 @@ class _History:
 
 
 @dataclass
-class _Mailbox:
+class Mailbox:
     """One worker's end of the exchange: its own inbox and the others'."""
 
     inbox: Queue[Post]
@@ -87,7 +87,7 @@ class _Mailbox:
     early: list[Post] = field(default_factory=list)
 
 
-def _cost(solution: pyvrp.Solution) -> float:
+def objective(solution: pyvrp.Solution) -> float:
     """The objective (route costs plus uncollected prizes); infinite when infeasible."""
     evaluator = pyvrp.CostEvaluator([0] * len(solution.excess_load()), 0, 0)
     return float(evaluator.cost(solution))
@@ -118,7 +118,7 @@ class _Walk:
             self.params = replace(self.params, history_length=params.history_length)
         self.history = _History(self.params.history_length)
         self.start = self.best = self.current = initial
-        self.best_cost = _cost(initial)
+        self.best_cost = objective(initial)
         self.stale = 0
 
     def step(self) -> None:
@@ -137,7 +137,7 @@ class _Walk:
                 candidate = self.ls(candidate, evaluator, exhaustive=True)
                 if candidate.is_feasible():
                     self.best = candidate
-            self.best_cost = _cost(self.best)
+            self.best_cost = objective(self.best)
         candidate_cost = evaluator.penalised_cost(candidate)
         current_cost = evaluator.penalised_cost(self.current)
         late = self.history.peek()
@@ -151,7 +151,7 @@ class _Walk:
 
     def adopt(self, solution: pyvrp.Solution) -> bool:
         """Continue from ``solution`` when it beats the best so far."""
-        cost = _cost(solution)
+        cost = objective(solution)
         if cost >= self.best_cost:
             return False
         self.best = self.current = solution
@@ -159,12 +159,12 @@ class _Walk:
         return True
 
 
-def _ils(
+def run_walk(
     data: pyvrp.ProblemData,
     params: WorkerParams,
     deadline: float,
     initial: pyvrp.Solution | None,
-    mailbox: _Mailbox | None,
+    mailbox: Mailbox | None,
     tick: Callable[[], None] | None = None,
 ) -> pyvrp.Solution:
     """One worker until ``deadline`` (``time.monotonic``), exchanging with its peers every
@@ -203,7 +203,7 @@ def _ils(
     return walk.best
 
 
-def _lockstep(walk: _Walk, mailbox: _Mailbox, round_: int) -> _Mailbox | None:
+def _lockstep(walk: _Walk, mailbox: Mailbox, round_: int) -> Mailbox | None:
     """Post this round's best, wait for every peer's, continue from the cheapest (ties to
     the lowest sender) when it beats the own. None — carry on alone — when a peer has not
     posted in time."""

@@ -15,7 +15,14 @@ from lastmile.planning import pyvrp_search, pyvrp_walk
 from lastmile.planning.diagnose import precheck
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.pyvrp_solver import PyVRPSolver, encode
-from lastmile.planning.pyvrp_walk import WorkerParams, _cost, _ils, _lockstep, _Mailbox, _Walk
+from lastmile.planning.pyvrp_walk import (
+    Mailbox,
+    WorkerParams,
+    _lockstep,
+    _Walk,
+    objective,
+    run_walk,
+)
 from lastmile.planning.solver import SolveOptions
 from lastmile.planning.validate import check
 from tests.unit.planning.factory import problem, ring, stop, van
@@ -33,27 +40,27 @@ def _data(day: PlanningProblem) -> pyvrp.ProblemData:
 
 def test_a_worker_continues_from_a_better_solution_a_peer_offers() -> None:
     data = _data(_day())
-    good = _ils(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
+    good = run_walk(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
-    inbox.put((-1, 1, _cost(good), good))
+    inbox.put((-1, 1, objective(good), good))
     time.sleep(0.1)  # the queue's feeder thread delivers it
-    best = _ils(
+    best = run_walk(
         data,
         WorkerParams(seed=1),
         time.monotonic() + 0.3,
         None,
-        _Mailbox(inbox, [peer], every_s=0.0),
+        Mailbox(inbox, [peer], every_s=0.0),
     )
-    assert _cost(best) <= _cost(good)
+    assert objective(best) <= objective(good)
 
 
 def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
     data = _data(_day())
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
-    best = _ils(
-        data, WorkerParams(seed=1), time.monotonic() + 0.3, None, _Mailbox(inbox, [peer], 0.0)
+    best = run_walk(
+        data, WorkerParams(seed=1), time.monotonic() + 0.3, None, Mailbox(inbox, [peer], 0.0)
     )
     posts = []
     while not peer.empty():
@@ -61,21 +68,21 @@ def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
     assert posts, "nothing was posted"
     costs = [c for _, _, c, _ in posts]
     assert costs == sorted(costs, reverse=True)  # only improvements are posted
-    assert all(c == _cost(s) for _, _, c, s in posts)
-    assert costs[-1] >= _cost(best)
+    assert all(c == objective(s) for _, _, c, s in posts)
+    assert costs[-1] >= objective(best)
 
 
 def test_lockstep_waits_for_the_round_keeps_early_posts_and_takes_a_better_peer_best() -> None:
     data = _data(_day())
-    good = _ils(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
+    good = run_walk(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
     walk = _Walk(data, WorkerParams(seed=1), None)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
-    inbox.put((2, 1, _cost(good), good))  # the peer is a round ahead
-    inbox.put((1, 1, _cost(good), good))
-    mailbox = _lockstep(walk, _Mailbox(inbox, [peer], 0.0), 1)
+    inbox.put((2, 1, objective(good), good))  # the peer is a round ahead
+    inbox.put((1, 1, objective(good), good))
+    mailbox = _lockstep(walk, Mailbox(inbox, [peer], 0.0), 1)
     assert mailbox is not None and [p[0] for p in mailbox.early] == [2]
-    assert walk.best_cost <= _cost(good)
+    assert walk.best_cost <= objective(good)
     assert peer.get(timeout=1)[0] == 1  # its own post for the round
 
 
@@ -109,21 +116,21 @@ def test_a_search_stuck_in_one_step_is_stopped_and_gives_back_its_start(
     monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
     data = _data(_day())
-    start = _ils(data, WorkerParams(seed=3, iterations=50), math.inf, None, None)
+    start = run_walk(data, WorkerParams(seed=3, iterations=50), math.inf, None, None)
     monkeypatch.setattr(_Walk, "step", _stuck)
     monkeypatch.setattr(pyvrp_search, "STALL_S", 1.0)
     options = SolveOptions(time_limit_s=3600, seed=1, workers=workers, max_iterations=500)
     began = time.monotonic()
     got = pyvrp_search.search(data, options, 3600.0, start)
     assert time.monotonic() - began < 15
-    assert _cost(got) == _cost(start)
+    assert objective(got) == objective(start)
 
 
 def test_a_timed_search_does_not_wait_long_for_a_stuck_worker_once_another_answered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _data(_day())
-    real = pyvrp_walk._ils
+    real = pyvrp_walk.run_walk
 
     def second_worker_stuck(
         data: pyvrp.ProblemData, params: WorkerParams, *args: object
@@ -132,7 +139,7 @@ def test_a_timed_search_does_not_wait_long_for_a_stuck_worker_once_another_answe
             time.sleep(3600)
         return real(data, params, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pyvrp_search, "_ils", second_worker_stuck)
+    monkeypatch.setattr(pyvrp_search, "run_walk", second_worker_stuck)
     monkeypatch.setattr(pyvrp_search, "GRACE_MIN_S", 0.5)
     began = time.monotonic()
     got = pyvrp_search.search(data, SolveOptions(time_limit_s=1, seed=1, workers=2), 1.0)
