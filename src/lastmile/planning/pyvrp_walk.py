@@ -113,17 +113,17 @@ class _Walk:
             at_default = [DEFAULT_MAX_PENALTY] * data.num_load_dimensions
             start = pyvrp.CostEvaluator(at_default, DEFAULT_MAX_PENALTY, DEFAULT_MAX_PENALTY)
             initial = self.ls(random, start, exhaustive=True)
-        self.params = solve_params.ils
+        self.ils = solve_params.ils
         if params.history_length is not None:
-            self.params = replace(self.params, history_length=params.history_length)
-        self.history = _History(self.params.history_length)
+            self.ils = replace(self.ils, history_length=params.history_length)
+        self.history = _History(self.ils.history_length)
         self.start = self.best = self.current = initial
         self.best_cost = objective(initial)
         self.stale = 0
 
     def step(self) -> None:
         """One perturbation + local search, late-acceptance step (``IteratedLocalSearch``)."""
-        ils = self.params
+        ils = self.ils
         if self.stale == ils.num_iters_no_improvement:
             self.history.clear()
             self.current, self.stale = self.best, 0

@@ -22,6 +22,7 @@ import numpy as np
 
 from lastmile.dispatch.dynamic.epoch_solve import epoch_problem, route_requests
 from lastmile.dispatch.dynamic.rules import EpochState, route_duration
+from lastmile.dispatch.dynamic.sampling import REQUESTS_PER_EPOCH
 from lastmile.dispatch.dynamic.scenarios import dispatch_votes, sample_scenario
 from lastmile.planning.pyvrp_arrays import ArrayVRP, solve_arrays
 
@@ -32,7 +33,7 @@ class ScenarioSettings:
 
     rounds: int = 3
     lookahead_epochs: int = 3
-    sampled_requests: int = 100  # candidates drawn per sampled future epoch
+    sampled_requests: int = REQUESTS_PER_EPOCH  # candidates per sampled future epoch
     scenario_share: float = 0.7  # of the epoch's time, the rest routes the final choice
     scenario_iterations: int = 100  # search iterations per scenario solve
     max_scenario_s: float = 3.0  # runtime cap of one scenario solve
