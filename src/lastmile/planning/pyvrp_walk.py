@@ -88,7 +88,8 @@ class Mailbox:
 
 
 def objective(solution: pyvrp.Solution) -> float:
-    """The objective (route costs plus uncollected prizes); infinite when infeasible."""
+    """The objective (route costs plus uncollected prizes); for an infeasible solution,
+    PyVRP's very large sentinel, so any feasible one compares cheaper."""
     evaluator = pyvrp.CostEvaluator([0] * len(solution.excess_load()), 0, 0)
     return float(evaluator.cost(solution))
 

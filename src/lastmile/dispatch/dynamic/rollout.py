@@ -62,6 +62,24 @@ class ScenarioSettings:
     final_iterations: int | None = None
 
 
+@dataclass(frozen=True)
+class EpochClock:
+    """One epoch's time: every phase's end derives from the epoch's start and limit, so a
+    phase that overruns shortens the phases after it instead of the epoch overrunning."""
+
+    start: float  # time.perf_counter() when the epoch's dispatch began
+    limit_s: float
+
+    def at(self, share: float) -> float:
+        """The moment ``share`` of the epoch's limit has passed."""
+        return self.start + share * self.limit_s
+
+    def final_s(self, margin: float = 0.9) -> float:
+        """Seconds for the final solve: ``margin`` of what is left, so routing, checks and
+        the return fit in the limit (at least 0.05 s: the solve always runs)."""
+        return max(margin * (self.at(1.0) - time.perf_counter()), 0.05)
+
+
 def _ready(_: int) -> bool:
     return True
 
@@ -114,17 +132,15 @@ class ScenarioPolicy:
             self._pool = None
 
     def dispatch(self, state: EpochState, time_limit_s: float) -> list[list[int]]:
-        start = time.perf_counter()
+        clock = EpochClock(time.perf_counter(), time_limit_s)
         base: list[list[int]] | None = None
         prizes: np.ndarray | None = None
         if state.is_last or state.must_dispatch.all():
             chosen = np.ones(state.size, dtype=np.bool_)
         else:
-            dispatch, postponed, base = self._choose(
-                state, time_limit_s * self.settings.scenario_share
-            )
+            dispatch, postponed, base = self._choose(state, clock.at(self.settings.scenario_share))
             chosen, prizes = self._final_choice(state, dispatch, postponed)
-        left = max(0.9 * (time_limit_s - (time.perf_counter() - start)), 0.05)
+        left = clock.final_s()
         if not self.settings.parallel_final or self._workers() < 2:
             return route_requests(
                 state,
@@ -180,11 +196,12 @@ class ScenarioPolicy:
         return min(self._executor().map(_route_one, jobs), key=net)
 
     def _choose(
-        self, state: EpochState, budget_s: float
+        self, state: EpochState, deadline: float
     ) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
-        """Mark dispatch/postpone over a few conditioned rounds (the marks, the warm start)."""
+        """Mark dispatch/postpone over a few conditioned rounds (the marks, the warm start),
+        all before ``deadline`` (``time.perf_counter``)."""
         s = self.settings
-        deadline = time.perf_counter() + budget_s
+        budget_s = max(0.0, deadline - time.perf_counter())
         base = self._base_routes(state, min(s.max_base_s, s.base_share * budget_s))
         dispatch = state.must_dispatch.copy()
         postponed = np.zeros(state.size, dtype=np.bool_)
