@@ -94,7 +94,7 @@ def objective(solution: pyvrp.Solution) -> float:
     return float(evaluator.cost(solution))
 
 
-class _Walk:
+class Walk:
     """One worker's iterated local search: ``pyvrp.solve``'s loop, one step at a time.
 
     PyVRP's own ``solve`` starts its clock after the first exhaustive local search, which
@@ -173,13 +173,13 @@ def run_walk(
     ``params.iterations``, that many steps instead, exchanging in lockstep every
     :data:`SHARE_EVERY_ITERATIONS` steps, so the same problem and seeds give the same
     solution on any machine."""
-    walk = _Walk(data, params, initial)
+    walk = Walk(data, params, initial)
     iterations = params.iterations
     if iterations is not None:
         for done in range(1, iterations + 1):
             walk.step()
             if mailbox is not None and done % SHARE_EVERY_ITERATIONS == 0 and done < iterations:
-                mailbox = _lockstep(walk, mailbox, done // SHARE_EVERY_ITERATIONS)
+                mailbox = lockstep(walk, mailbox, done // SHARE_EVERY_ITERATIONS)
             if tick is not None:
                 tick()
         return walk.best
@@ -204,7 +204,7 @@ def run_walk(
     return walk.best
 
 
-def _lockstep(walk: _Walk, mailbox: Mailbox, round_: int) -> Mailbox | None:
+def lockstep(walk: Walk, mailbox: Mailbox, round_: int) -> Mailbox | None:
     """Post this round's best, wait for every peer's, continue from the cheapest (ties to
     the lowest sender) when it beats the own. None — carry on alone — when a peer has not
     posted in time."""

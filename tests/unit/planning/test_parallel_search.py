@@ -17,9 +17,9 @@ from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.pyvrp_solver import PyVRPSolver, encode
 from lastmile.planning.pyvrp_walk import (
     Mailbox,
+    Walk,
     WorkerParams,
-    _lockstep,
-    _Walk,
+    lockstep,
     objective,
     run_walk,
 )
@@ -75,12 +75,12 @@ def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
 def test_lockstep_waits_for_the_round_keeps_early_posts_and_takes_a_better_peer_best() -> None:
     data = _data(_day())
     good = run_walk(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
-    walk = _Walk(data, WorkerParams(seed=1), None)
+    walk = Walk(data, WorkerParams(seed=1), None)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
     inbox.put((2, 1, objective(good), good))  # the peer is a round ahead
     inbox.put((1, 1, objective(good), good))
-    mailbox = _lockstep(walk, Mailbox(inbox, [peer], 0.0), 1)
+    mailbox = lockstep(walk, Mailbox(inbox, [peer], 0.0), 1)
     assert mailbox is not None and [p[0] for p in mailbox.early] == [2]
     assert walk.best_cost <= objective(good)
     assert peer.get(timeout=1)[0] == 1  # its own post for the round
@@ -107,7 +107,7 @@ def test_two_workers_bounded_by_iterations_exchange_and_give_the_same_plan_every
     assert check(day, first.routes, first.unassigned) == []
 
 
-def _stuck(self: _Walk) -> None:
+def _stuck(self: Walk) -> None:
     time.sleep(3600)  # a local search that never settles
 
 
@@ -117,7 +117,7 @@ def test_a_search_stuck_in_one_step_is_stopped_and_gives_back_its_start(
 ) -> None:
     data = _data(_day())
     start = run_walk(data, WorkerParams(seed=3, iterations=50), math.inf, None, None)
-    monkeypatch.setattr(_Walk, "step", _stuck)
+    monkeypatch.setattr(Walk, "step", _stuck)
     monkeypatch.setattr(pyvrp_search, "STALL_S", 1.0)
     options = SolveOptions(time_limit_s=3600, seed=1, workers=workers, max_iterations=500)
     began = time.monotonic()
@@ -151,7 +151,7 @@ def test_a_timed_search_comes_back_after_its_deadline_even_when_every_worker_is_
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     data = _data(_day())
-    monkeypatch.setattr(_Walk, "step", _stuck)
+    monkeypatch.setattr(Walk, "step", _stuck)
     monkeypatch.setattr(pyvrp_search, "GRACE_MIN_S", 0.5)
     began = time.monotonic()
     got = pyvrp_search.search(data, SolveOptions(time_limit_s=1, seed=1, workers=2), 1.0)
@@ -163,8 +163,8 @@ def test_a_search_keeps_the_late_acceptance_history_its_options_ask_for() -> Non
     # A short search (a re-plan's few hundred iterations a worker) improves faster with a
     # short history than with PyVRP's 300 (docs/benchmarks/replan.md).
     data = _data(_day())
-    assert _Walk(data, WorkerParams(seed=1), None).history.size == 300
-    walk = _Walk(data, WorkerParams(seed=1, history_length=10), None)
+    assert Walk(data, WorkerParams(seed=1), None).history.size == 300
+    walk = Walk(data, WorkerParams(seed=1, history_length=10), None)
     assert walk.history.size == 10
     for _ in range(50):
         walk.step()

@@ -25,7 +25,7 @@ from lastmile.planning.pyvrp_penalty import (
     polish_penalty,
 )
 from lastmile.planning.pyvrp_solver import encode
-from lastmile.planning.pyvrp_walk import WorkerParams, _Walk
+from lastmile.planning.pyvrp_walk import Walk, WorkerParams
 from tests.unit.planning.factory import problem, ring, stop, van
 
 
@@ -83,7 +83,7 @@ def test_a_priced_search_starts_at_the_cost_scale_and_never_passes_the_caps() ->
     """Start: a second late or a parcel over costs about a stop's prize; the penalty per
     metre over range stays at most RANGE_PENALTY, where PyVRP's local search does not loop."""
     data = _data(_tight_day(range_m=20_000))
-    walk = _Walk(data, WorkerParams(seed=1), _routes(data, [10, 10, 10, 10]))
+    walk = Walk(data, WorkerParams(seed=1), _routes(data, [10, 10, 10, 10]))
     loads, duration, distance = walk.pm.penalties()
     assert loads == [polish_penalty(data)] * len(loads) and duration == polish_penalty(data)
     assert polish_penalty(data) >= max(c.prize for c in data.clients())
@@ -98,7 +98,7 @@ def test_a_priced_search_starts_at_the_cost_scale_and_never_passes_the_caps() ->
 
 def test_an_unpriced_search_keeps_pyvrp_s_own_penalties() -> None:
     data = _plain([[0, 10, 20], [10, 0, 15], [20, 15, 0]])
-    walk = _Walk(data, WorkerParams(seed=1), None)
+    walk = Walk(data, WorkerParams(seed=1), None)
     assert walk.pm.penalties() == PenaltyParams().midpoint_penalties(data)
     assert type(walk.pm) is PenaltyManager
 
@@ -118,7 +118,7 @@ def test_a_search_stuck_over_capacity_ends_up_paying_for_a_route(penalties: str)
     cheaper than opening the fourth (EUR 50): the search warns and stays infeasible. With
     penalties on the data's cost scale the overload costs more than the route."""
     data = _data(_tight_day())
-    walk = _Walk(data, WorkerParams(seed=1), _routes(data, [10, 10, 10, 10]))
+    walk = Walk(data, WorkerParams(seed=1), _routes(data, [10, 10, 10, 10]))
     if penalties == "pyvrp":
         walk.pm = PenaltyManager(PenaltyParams().midpoint_penalties(data))
     overloaded, feasible = _routes(data, [20, 10, 10]), _routes(data, [10, 10, 10, 10])
