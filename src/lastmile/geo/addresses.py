@@ -78,6 +78,8 @@ def parse_address(raw: str) -> ParsedAddress:
     """
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput("address text is empty", field="address")
+    if not raw.replace(",", "").strip():
+        raise InvalidInput(f"address text {raw!r} has only commas", field="address")
     return _parse(raw)
 
 
