@@ -89,7 +89,7 @@ def _candidates(
     hybrid = head + [j for j in new if j not in head]
     out = []
     for seq in (old, hybrid):
-        timed, dropped = assemble(rest.problem, [RoutePlan(n, (tuple(seq),))])
+        timed, dropped = assemble(rest.problem, [RoutePlan(n, (tuple(seq),))], reinsert=False)
         if timed and not dropped:
             out.append(timed[0])
     return out

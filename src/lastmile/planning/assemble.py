@@ -4,9 +4,12 @@ Solvers plan with one travel-time band per vehicle (the slowest hour of its shif
 :func:`lastmile.planning.problem.slowest_hour`); here every route is re-timed hour by hour
 with the provider's own bands, and the driver's break is placed where the schedule allows:
 inside a wait that is long enough, else on leaving a stop as soon as the next step would
-exceed the rule's working time. Anything that then breaks a constraint (rare: a break that a
-tight window cannot absorb) is taken out of the route and reported, so a returned plan is
-always feasible under the re-timed schedule.
+exceed the rule's working time. Solvers plan without the break (the shift is only shortened
+by it), so its 30 minutes can push later stops past their windows: then the break is tried
+before each earlier leg that ends in a wait, where the wait absorbs part of it. A stop that
+still breaks a constraint is taken out of the route, tried again at the nearest positions of
+every route that can serve it, and reported if none fits, so a returned plan is always
+feasible under the re-timed schedule (docs/benchmarks/retiming.md has what each step keeps).
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import numpy.typing as npt
+
 from lastmile.domain import BreakRule, StopKind, UnassignedReason
 from lastmile.planning.problem import Demand, IntArray, PlanningProblem, arc_durations
 from lastmile.planning.solver import BreakSlot, RoutePlan, RouteResult, StopVisit, UnassignedStop
 
 Violation = tuple[int, UnassignedReason, str]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass
@@ -73,6 +80,12 @@ class _Clock:
     distance: int = 0
     driving: int = 0
     breaks: list[BreakSlot] = field(default_factory=list)
+    #: Take the first break before this leg rather than when the rule falls due.
+    break_leg: int | None = None
+    #: The leg before which the first break was taken.
+    first_break_leg: int | None = None
+    #: Legs at whose end the driver waited for a window to open.
+    waited: list[int] = field(default_factory=list)
 
 
 def _travel(
@@ -88,7 +101,11 @@ def _travel(
     arrival = clock.t + dur
     early, _ = _window(windows, arrival)
     start = max(arrival, early)
-    if rule is not None and start + service_s - clock.work_from > rule.after_work_s:
+    due = rule is not None and start + service_s - clock.work_from > rule.after_work_s
+    forced = rule is not None and clock.leg == clock.break_leg and not clock.breaks
+    if rule is not None and (due or forced):
+        if not clock.breaks:
+            clock.first_break_leg = clock.leg
         in_wait = arrival - clock.work_from <= rule.after_work_s
         if in_wait and start - arrival >= rule.duration_s:
             clock.breaks.append(BreakSlot(arrival, arrival + rule.duration_s))
@@ -101,6 +118,8 @@ def _travel(
             arrival = clock.t + dur
             early, _ = _window(windows, arrival)
             start = max(arrival, early)
+    if start > arrival:
+        clock.waited.append(clock.leg)
     clock.leg += 1
     clock.distance += dist
     clock.driving += dur
@@ -121,10 +140,23 @@ def schedule(
     problem: PlanningProblem, plan: RoutePlan, start_s: int | None = None
 ) -> tuple[RouteResult, list[Violation]]:
     """Time one route with time-dependent travel and breaks; list what it violates."""
+    route, violations, _ = _timed(problem, plan, start_s, None, None)
+    return route, violations
+
+
+def _timed(
+    problem: PlanningProblem,
+    plan: RoutePlan,
+    start_s: int | None,
+    break_leg: int | None,
+    legs: _Legs | None,
+) -> tuple[RouteResult, list[Violation], _Clock]:
+    """:func:`schedule`, optionally with the first break before leg ``break_leg``; also
+    returns the clock (where the first break fell, where the driver waited)."""
     v = problem.vehicles[plan.vehicle]
-    legs = _Legs(problem, plan.vehicle, _route_points(problem, plan))
+    legs = legs or _Legs(problem, plan.vehicle, _route_points(problem, plan))
     begin = max(v.shift_start_s, start_s if start_s is not None else v.shift_start_s)
-    clock = _Clock(t=begin, work_from=begin)
+    clock = _Clock(t=begin, work_from=begin, break_leg=break_leg)
     visits: list[StopVisit] = []
     loads: list[Demand] = []
     violations: list[Violation] = []
@@ -163,7 +195,7 @@ def schedule(
     _, end, _ = _travel(legs, clock, 0, ())
     route = _totals(problem, plan, begin, end, visits, loads, clock)
     violations.extend(_route_limits(problem, route, visits))
-    return route, violations
+    return route, violations, clock
 
 
 def _check_load(load: Demand, capacity: Demand, job: int, out: list[Violation]) -> None:
@@ -244,32 +276,137 @@ def _unrested(rule: BreakRule, route: RouteResult, visits: list[StopVisit]) -> l
     return []
 
 
+def _fit(
+    problem: PlanningProblem, plan: RoutePlan, start: int | None
+) -> tuple[RouteResult, list[Violation]]:
+    """Time a route, leaving later where that avoids waiting at the first stop, and taking
+    the break earlier where that avoids a violation."""
+    legs = _Legs(problem, plan.vehicle, _route_points(problem, plan))
+    route, violations, clock = _timed(problem, plan, start, None, legs)
+    if route.visits and route.visits[0].wait_s > 0:
+        # leave later rather than wait at the first stop (a constructed plan starts at the
+        # shift start; for a driver not yet at work, waiting is working time)
+        later = _timed(problem, plan, route.start_s + route.visits[0].wait_s, None, legs)
+        if len(later[1]) <= len(violations):
+            route, violations, clock = later
+            start = route.start_s
+    first = clock.first_break_leg
+    if not violations or first is None:
+        return route, violations
+    # The rule places the break as late as it may fall, so the stops after it carry its
+    # whole length; taken before a leg that ends in a wait, the wait absorbs part of it.
+    best = (len(violations), route.cost_cents, route, violations)
+    for leg in sorted((k for k in clock.waited if k < first), reverse=True):
+        moved, broken, _ = _timed(problem, plan, start, leg, legs)
+        if (len(broken), moved.cost_cents) < best[:2]:
+            best = (len(broken), moved.cost_cents, moved, broken)
+            if not broken:
+                break
+    return best[2], best[3]
+
+
 def assemble(
     problem: PlanningProblem,
     plans: Sequence[RoutePlan],
     starts: Sequence[int | None] | None = None,
+    *,
+    reinsert: bool = True,
 ) -> tuple[list[RouteResult], list[UnassignedStop]]:
-    """Time every route; drop (and report) stops until each route is feasible re-timed."""
-    routes: list[RouteResult] = []
-    dropped: list[UnassignedStop] = []
+    """Time every route; drop (and report) stops until each route is feasible re-timed.
+
+    With ``reinsert``, each dropped stop is then tried again where a timed route (with its
+    break) still fits it: a stop late in one route often fits another, or earlier in its own.
+    Without, the routes keep exactly the given order (what a caller checking one sequence
+    needs).
+    """
+    kept: list[tuple[RoutePlan, int | None, RouteResult]] = []
+    dropped: list[tuple[int, UnassignedStop]] = []
     for n, plan in enumerate(plans):
         start = starts[n] if starts is not None else None
         current = plan
         while current.jobs:
-            route, violations = schedule(problem, current, start)
-            if route.visits and route.visits[0].wait_s > 0:
-                # leave later rather than wait at the first stop (a constructed plan starts
-                # at the shift start; for a driver not yet at work, waiting is working time)
-                later = schedule(problem, current, route.start_s + route.visits[0].wait_s)
-                if len(later[1]) <= len(violations):
-                    route, violations = later
+            route, violations = _fit(problem, current, start)
             if not violations:
-                routes.append(route)
+                kept.append((current, start, route))
                 break
             job, reason, detail = violations[0]
-            dropped.append(UnassignedStop(problem.jobs[job].ref, reason, detail))
+            dropped.append((job, UnassignedStop(problem.jobs[job].ref, reason, detail)))
             current = _without(current, job)
-    return routes, dropped
+    if reinsert and dropped and kept:
+        dropped = _reinsert(problem, kept, dropped)
+    return [r for _, _, r in kept], [u for _, u in dropped]
+
+
+#: Insertion positions tried per dropped stop, nearest (straight-line detour) first.
+REINSERT_CANDIDATES = 8
+
+
+def _planar(problem: PlanningProblem) -> FloatArray:
+    """Points as metres on a local plane: enough to rank detours, never to time them."""
+    lat = np.array([c.lat for c in problem.points])
+    lon = np.array([c.lon for c in problem.points])
+    scale = np.cos(np.radians(lat.mean())) if len(lat) else 1.0
+    return np.stack([lon * scale * 111_320.0, lat * 110_540.0], axis=1)
+
+
+def _slots(problem: PlanningProblem, plan: RoutePlan) -> tuple[list[tuple[int, int]], IntArray]:
+    """Every (trip, position) of a route and its straight-line legs' end points."""
+    v = problem.vehicles[plan.vehicle]
+    start, end = problem.hubs[v.start_hub].point, problem.hubs[v.end_hub].point
+    where: list[tuple[int, int]] = []
+    legs: list[tuple[int, int]] = []
+    for k, trip in enumerate(plan.trips):
+        pts = [start, *(problem.jobs[j].point for j in trip)]
+        pts.append(end if k == len(plan.trips) - 1 else start)
+        for pos in range(len(pts) - 1):
+            where.append((k, pos))
+            legs.append((pts[pos], pts[pos + 1]))
+    return where, np.array(legs, dtype=np.int64).reshape(-1, 2)
+
+
+def _reinsert(
+    problem: PlanningProblem,
+    kept: list[tuple[RoutePlan, int | None, RouteResult]],
+    dropped: list[tuple[int, UnassignedStop]],
+) -> list[tuple[int, UnassignedStop]]:
+    """Put dropped stops back at the cheapest position, among the nearest few, where the
+    timed route has no violation; returns the stops still dropped."""
+    xy = _planar(problem)
+    paired = {j.pair for j in problem.jobs if j.pair is not None}
+    still: list[tuple[int, UnassignedStop]] = []
+    for j, stop in dropped:
+        job = problem.jobs[j]
+        if job.pair is not None or j in paired:
+            still.append((j, stop))  # a shipment's halves move together, not here
+            continue
+        ranked: list[tuple[float, int, int, int]] = []
+        here = xy[job.point]
+        for r, (plan, _, _) in enumerate(kept):
+            v = problem.vehicles[plan.vehicle]
+            if not (v.serves(job) and v.carries(job)):
+                continue
+            where, legs = _slots(problem, plan)
+            a, b = xy[legs[:, 0]], xy[legs[:, 1]]
+            detour = np.hypot(*(a - here).T) + np.hypot(*(b - here).T) - np.hypot(*(a - b).T)
+            for i in np.argsort(detour)[:REINSERT_CANDIDATES]:
+                ranked.append((float(detour[i]), r, *where[i]))
+        ranked.sort()
+        best: tuple[int, int, RoutePlan, RouteResult] | None = None
+        for _, r, k, pos in ranked[:REINSERT_CANDIDATES]:
+            plan, start, route = kept[r]
+            trips = list(plan.trips)
+            trips[k] = (*trips[k][:pos], j, *trips[k][pos:])
+            candidate = RoutePlan(plan.vehicle, tuple(trips))
+            timed, violations = _fit(problem, candidate, start)
+            delta = timed.cost_cents - route.cost_cents
+            if not violations and (best is None or delta < best[0]):
+                best = (delta, r, candidate, timed)
+        if best is None:
+            still.append((j, stop))
+            continue
+        _, r, candidate, timed = best
+        kept[r] = (candidate, kept[r][1], timed)
+    return still
 
 
 def _without(plan: RoutePlan, job: int) -> RoutePlan:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyvrp
 import pyvrp.search
@@ -45,7 +45,7 @@ from lastmile.planning.encoding import (
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.pyvrp_penalty import is_priced
 from lastmile.planning.pyvrp_search import _score, search
-from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions
+from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions, UnassignedStop
 
 #: Above this many stops the search starts from the constructed plan: PyVRP's exhaustive
 #: search of a random start would eat most of a short budget. Priced days always start from
@@ -270,10 +270,32 @@ class PyVRPSolver:
     name = "pyvrp"
 
     def solve(self, problem: PlanningProblem, options: SolveOptions) -> PlanResult:
+        searched = self.search_plans(problem, options)
+        if searched.plans is None:
+            return PlanResult(
+                problem.origin, [], searched.rejected, self.name, searched.elapsed_s()
+            )
+        routes, dropped = assemble(problem, searched.plans, searched.starts)
+        served = {v.job for r in routes for v in r.visits}
+        dropped_refs = {d.ref for d in dropped}
+        left = [
+            j
+            for j in searched.servable
+            if j not in served and problem.jobs[j].ref not in dropped_refs
+        ]
+        unassigned = searched.rejected + dropped + explain_left_out(problem, left, routes)
+        stats = {**searched.stats, "searched_stops": float(len(searched.routed))}
+        return PlanResult(
+            problem.origin, routes, unassigned, self.name, searched.elapsed_s(), stats
+        )
+
+    def search_plans(self, problem: PlanningProblem, options: SolveOptions) -> Searched:
+        """The search's sequences before re-timing: :meth:`solve` without its assembly, so
+        what re-timing keeps of them can be measured (benchmarks/retiming.py)."""
         began = time.perf_counter()
         servable, rejected = precheck(problem)
         if not servable:
-            return PlanResult(problem.origin, [], rejected, self.name, time.perf_counter() - began)
+            return Searched(began, servable, rejected)
         encoded = encode(problem, servable, options.defer_cost_cents)
         initial = None
         plans = options.initial or construct(problem, servable)
@@ -287,12 +309,24 @@ class PyVRPSolver:
         found = search(encoded.data, options, seconds, initial, polish_first=priced)
         best = min(found, fallback, key=_score)
         plans, starts = decode(encoded, best)
-        routes, dropped = assemble(problem, plans, starts)
-        served = {v.job for r in routes for v in r.visits}
-        dropped_refs = {d.ref for d in dropped}
-        left = [j for j in servable if j not in served and problem.jobs[j].ref not in dropped_refs]
-        unassigned = rejected + dropped + explain_left_out(problem, left, routes)
         stats = {"objective": _score(best)[1], "search_s": seconds}
-        return PlanResult(
-            problem.origin, routes, unassigned, self.name, time.perf_counter() - began, stats
-        )
+        return Searched(began, servable, rejected, plans, starts, stats)
+
+
+@dataclass
+class Searched:
+    """What the search routed, in sequences not yet timed with the day's travel and breaks."""
+
+    began: float
+    servable: list[int]
+    rejected: list[UnassignedStop]
+    plans: list[RoutePlan] | None = None
+    starts: list[int] | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def routed(self) -> list[int]:
+        return [j for p in self.plans or () for j in p.jobs]
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.began
