@@ -19,10 +19,12 @@ with tens of kilometres of detour (docs/benchmarks/sim.md). Parcels on board sta
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
+from lastmile.domain import StopKind
 from lastmile.planning.construct import construct
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
 from lastmile.planning.solver import RoutePlan, SolveOptions
@@ -72,13 +74,32 @@ def _vehicle(
     return replace(spec, start_hub=len(hubs) - 1, max_trips=1)
 
 
-def _job(job: Job, state: DayState, depot: dict[str, int], optional: bool) -> Job:
+def _job(
+    job: Job, state: DayState, depot: dict[str, int], optional: bool, planned: dict[str, int]
+) -> Job:
     carrier = state.carrier(job.ref)
     if carrier is not None:
         return replace(job, hub=depot[carrier], release_s=0, pair=None)
+    if job.hub is None and job.kind is StopKind.DELIVERY:
+        # "Any hub" must not include a van's seat on the road: the parcel is at a hub.
+        hub = planned[job.ref] if job.ref in planned else _nearest_hub(job, state)
+        job = replace(job, hub=hub)
     if optional:
         return replace(job, pair=None, required=False)
     return replace(job, pair=None)
+
+
+def _nearest_hub(job: Job, state: DayState) -> int:
+    day = state.problem
+    here = day.points[job.point]
+
+    def distance(h: int) -> float:
+        there = day.points[day.hubs[h].point]
+        return math.hypot(
+            (there.lon - here.lon) * math.cos(math.radians(here.lat)), there.lat - here.lat
+        )
+
+    return min(range(len(day.hubs)), key=distance)
 
 
 def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOfDay:
@@ -107,7 +128,11 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
         depot[v.ref] = spec.start_hub
     index = day.job_index()
     day_job = [index[ref] for ref in state.open_jobs()]
-    jobs = tuple(_job(day.jobs[j], state, depot, optional) for j in day_job)
+    # A parcel any hub may send leaves from the hub of the van planned to carry it.
+    planned = {
+        v.ref: day.vehicles[r.vehicle].start_hub for r in state.plan.routes for v in r.visits
+    }
+    jobs = tuple(_job(day.jobs[j], state, depot, optional, planned) for j in day_job)
     # Job points move after the vehicles' new depots: re-point them through restrict().
     state.matrices = known_points(state.matrices, day.provider)
     problem = PlanningProblem(

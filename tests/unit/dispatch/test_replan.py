@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lastmile.dispatch.replan import ReplanPolicy, next_stop_changes, replan
+from lastmile.dispatch.replan_problem import rest_of_day
 from lastmile.dispatch.state import DayState, advance
 from lastmile.planning.pyvrp_solver import PyVRPSolver
+from lastmile.planning.solver import SolveOptions
 from lastmile.planning.validate import check
 
 from .day import HOUR, day, plan
@@ -61,3 +65,27 @@ def test_next_stop_changes_count_positions_that_differ() -> None:
     assert next_stop_changes(["a", "b", "c"], ["a", "c", "b"], 3) == 2
     assert next_stop_changes(["a", "b"], ["a", "b", "c"], 3) == 1
     assert next_stop_changes([], [], 3) == 0
+
+
+def test_a_van_on_the_road_delivers_only_what_it_carries_when_stops_name_no_hub() -> None:
+    # stops imported without a hub may go out from any hub, but not from a van's seat on
+    # the road; small vans leave parcels at the hub for a later van
+    problem = day(30, 3, windows=True)
+    problem = replace(
+        problem,
+        jobs=tuple(replace(j, hub=None) for j in problem.jobs),
+        vehicles=tuple(replace(v, capacity=(10**9, 10**9, 8)) for v in problem.vehicles),
+    )
+    state = advance(problem, plan(problem), int(4 * HOUR))
+    rest = rest_of_day(state)
+    p = rest.problem
+    road = [v for v in p.vehicles if p.hubs[v.start_hub].ref not in rest.hub_refs]
+    waiting = [j for j in p.jobs if j.from_hub and state.carrier(j.ref) is None]
+    assert road and waiting, "the day needs a van on the road and parcels still at the hub"
+    assert not any(v.serves(j) for v in road for j in waiting)
+    # neither the re-plan nor a full solve of the rest of the day hands them to that van
+    full = PyVRPSolver().solve(p, SolveOptions(time_limit_s=0.4, workers=1, seed=3))
+    for routes in (replan(state, PyVRPSolver(), FAST).result.routes, full.routes):
+        for route in routes:
+            if p.vehicles[route.vehicle] in road:
+                assert all(state.carrier(v.ref) == route.vehicle_ref for v in route.visits)
