@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lastmile.domain.errors import LastMileError
+from lastmile.domain.errors import InvalidInput, LastMileError
 
 
 def register(app: typer.Typer) -> None:
@@ -60,6 +60,11 @@ def dynamic(
         )
 
     try:
+        if hindsight is not None and not hindsight > 0:
+            # checked before the day is played, not after it
+            raise InvalidInput(
+                f"must be a positive number of seconds, got {hindsight}", field="hindsight"
+            )
         instance = load_instance(file)
         result = run_day(instance, seed, policy, epoch_time_limit, on_epoch=show)
         out: dict[str, object] = result.to_json()

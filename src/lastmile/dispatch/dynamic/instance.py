@@ -72,7 +72,7 @@ def load_instance(path: Path) -> DayInstance:
         raise InvalidInput("no such instance file", location=str(path))
     try:
         raw = vrplib.read_instance(str(path))
-    except (ValueError, IndexError, KeyError, TypeError) as exc:
+    except (ValueError, IndexError, KeyError, TypeError, RuntimeError) as exc:
         raise InvalidInput(f"not a readable VRPLIB instance: {exc}", location=str(path)) from exc
     missing = [
         k

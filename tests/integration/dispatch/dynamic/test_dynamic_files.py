@@ -58,6 +58,11 @@ def test_a_missing_or_broken_file_is_refused_naming_the_file(tmp_path: Path) -> 
     broken.write_text("NAME : x\nDIMENSION : 2\nCAPACITY : 3\nDEMAND_SECTION\n1 0\n2 1\nEOF\n")
     with pytest.raises(InvalidInput, match=r"broken\.txt"):
         load_instance(broken)
+    for name, content in (("prose.txt", b"just some words\n"), ("binary.txt", bytes(range(256)))):
+        odd = tmp_path / name
+        odd.write_bytes(content)
+        with pytest.raises(InvalidInput, match=rf"{name.replace('.', '[.]')}.*not a readable"):
+            load_instance(odd)
 
 
 def test_the_dynamic_command_prints_each_epoch_and_writes_routes_as_json(
@@ -109,3 +114,22 @@ def test_an_ortec_day_keeps_every_rule_from_first_to_last_epoch() -> None:
     assert result.requests is not None
     sent = sorted(r for e in result.epochs for route in e.routes for r in route)
     assert sent == list(range(result.requests.customers.size))
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--epoch-time-limit", "-1"), ("--epoch-time-limit", "0"), ("--hindsight", "0")],
+)
+def test_the_dynamic_command_refuses_a_time_that_is_not_positive(
+    tmp_path: Path, option: str, value: str
+) -> None:
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    dispatching.register(app)
+    path = write_vrplib(tiny_instance(), tmp_path / "tiny.txt")
+    args = ["dynamic", str(path), "--policy", "greedy", "--epoch-time-limit", "0.05"]
+    result = CliRunner().invoke(app, [*args, option, value])
+    assert result.exit_code == 1
+    field = option.removeprefix("--").replace("-", "_")
+    assert f"field '{field}'" in result.output and "positive" in result.output
+    assert "dispatched" not in result.output  # refused before the day is played
