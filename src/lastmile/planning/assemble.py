@@ -6,10 +6,12 @@ with the provider's own bands, and the driver's break is placed where the schedu
 inside a wait that is long enough, else on leaving a stop as soon as the next step would
 exceed the rule's working time. Solvers plan without the break (the shift is only shortened
 by it), so its 30 minutes can push later stops past their windows: then the break is tried
-before each earlier leg that ends in a wait, where the wait absorbs part of it. A stop that
-still breaks a constraint is taken out of the route, tried again at the nearest positions of
-every route that can serve it, and reported if none fits, so a returned plan is always
-feasible under the re-timed schedule (docs/benchmarks/retiming.md has what each step keeps).
+before each earlier leg that ends in a wait, where the wait absorbs part of it. Where a stop
+still breaks a constraint, the stop taken out is the one (it or one of the few before it)
+whose removal leaves the fewest violations; each stop taken out is then tried again at the
+nearest positions of every route that can serve it, and reported if none fits, so a
+returned plan is always feasible under the re-timed schedule (docs/benchmarks/retiming.md
+has what each step keeps).
 """
 
 from __future__ import annotations
@@ -314,10 +316,11 @@ def assemble(
 ) -> tuple[list[RouteResult], list[UnassignedStop]]:
     """Time every route; drop (and report) stops until each route is feasible re-timed.
 
-    With ``reinsert``, each dropped stop is then tried again where a timed route (with its
-    break) still fits it: a stop late in one route often fits another, or earlier in its own.
-    Without, the routes keep exactly the given order (what a caller checking one sequence
-    needs).
+    With ``reinsert``, the stop taken out of a route is the one whose removal mends it best,
+    and each is then tried again where a timed route (with its break) still fits it: a stop
+    late in one route often fits another, or earlier in its own. Without, the violating
+    stops are taken out and the routes keep the given order otherwise (what a caller
+    checking one sequence needs).
     """
     kept: list[tuple[RoutePlan, int | None, RouteResult]] = []
     dropped: list[tuple[int, UnassignedStop]] = []
@@ -330,11 +333,34 @@ def assemble(
                 kept.append((current, start, route))
                 break
             job, reason, detail = violations[0]
-            dropped.append((job, UnassignedStop(problem.jobs[job].ref, reason, detail)))
-            current = _without(current, job)
+            out = _cheapest_drop(problem, current, start, job) if reinsert else job
+            if out != job:
+                detail = f"taken out so the stops after it keep their times ({detail})"
+            dropped.append((out, UnassignedStop(problem.jobs[out].ref, reason, detail)))
+            current = _without(current, out)
     if reinsert and dropped and kept:
         dropped = _reinsert(problem, kept, dropped)
     return [r for _, _, r in kept], [u for _, u in dropped]
+
+
+#: Stops before a violation tried for taking out instead of the violating stop.
+DROP_CANDIDATES = 12
+
+
+def _cheapest_drop(problem: PlanningProblem, plan: RoutePlan, start: int | None, job: int) -> int:
+    """The stop whose removal leaves the fewest violations (then the cheapest route): the
+    violating stop or one of the few before it. Taking out an earlier stop with a long
+    detour often saves the break's half hour for every stop after it, where taking out
+    the late one saves only its own."""
+    sequence = list(plan.jobs)
+    at = sequence.index(job)
+    best: tuple[tuple[int, int], int] | None = None
+    for candidate in sequence[max(0, at - DROP_CANDIDATES) : at + 1]:
+        route, violations = _fit(problem, _without(plan, candidate), start)
+        key = (len(violations), route.cost_cents)
+        if best is None or key < best[0]:
+            best = (key, candidate)
+    return job if best is None else best[1]
 
 
 #: Insertion positions tried per dropped stop, nearest (straight-line detour) first.

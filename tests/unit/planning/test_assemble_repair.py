@@ -84,3 +84,28 @@ def test_a_stop_that_fits_nowhere_stays_reported_with_its_reason() -> None:
     routes, dropped = assemble(p, [_plan(p, 0, ["near", "far"])])
     assert [(u.ref, u.reason.value) for u in dropped] == [("far", "time_window")]
     assert [v.ref for r in routes for v in r.visits] == ["near"]
+
+
+def test_a_long_detour_before_the_break_gives_way_to_the_stops_after_it() -> None:
+    stops = [
+        f.stop("first", f.point(1, 0), window=(0.0, 0.5)),
+        f.stop("detour", f.point(10, 0)),
+        *(f.stop(f"c{i}", f.point(2, 0.3 * i), service_s=900) for i in range(1, 4)),
+        f.stop("tight1", f.point(2, 1.2), window=(1.6, 2.1), service_s=600),
+        f.stop("tight2", f.point(1, 1.2), window=(1.7, 2.2), service_s=600),
+    ]
+    shifts = [f.shift("S1", "V1", (0, 9))]
+    drivers = [f.driver("D-S1", break_rule=TWO_HOURS)]
+    p = f.problem(stops, [f.van("V1")], shifts=shifts, drivers=drivers)
+    plan = _plan(p, 0, ["first", "detour", "c1", "c2", "c3", "tight1", "tight2"])
+    _, violations = schedule(p, plan)
+    assert [p.jobs[j].ref for j, _, _ in violations] == ["tight1", "tight2"]
+    # taking the late stops out one by one loses both
+    _, in_order = assemble(p, [plan], reinsert=False)
+    assert {u.ref for u in in_order} == {"tight1", "tight2"}
+    # taking the detour out saves both, and the detour still fits after them
+    routes, dropped = assemble(p, [plan])
+    assert dropped == []
+    (route,) = routes
+    assert [v.ref for v in route.visits][-3:] == ["tight1", "tight2", "detour"]
+    assert check(p, routes, dropped) == []
