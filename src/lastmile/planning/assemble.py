@@ -16,6 +16,7 @@ has what each step keeps).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lastmile.domain import BreakRule, StopKind, UnassignedReason
-from lastmile.planning.problem import Demand, IntArray, PlanningProblem, arc_durations
+from lastmile.planning.problem import Demand, IntArray, PlanningProblem
 from lastmile.planning.solver import BreakSlot, RoutePlan, RouteResult, StopVisit, UnassignedStop
 
 Violation = tuple[int, UnassignedReason, str]
@@ -31,21 +32,45 @@ FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass
-class _Legs:
-    """Consecutive-arc durations of one route's point sequence, fetched per hour band."""
+class _Places:
+    """Travel among a set of points, fetched per hour band. The routes tried while mending
+    one route share its points, so the provider is asked once per band, not once per try."""
 
     problem: PlanningProblem
     vehicle: int
     points: list[int]
+    _index: dict[int, int] = field(default_factory=dict)
     _by_hour: dict[int, tuple[IntArray, IntArray]] = field(default_factory=dict)
 
-    def leg(self, k: int, depart_s: int) -> tuple[int, int]:
-        v = self.problem.vehicles[self.vehicle]
-        hour = self.problem.hour_at(depart_s, v.start_hub)
+    def __post_init__(self) -> None:
+        self.points = list(dict.fromkeys(self.points))
+        self._index = {p: n for n, p in enumerate(self.points)}
+
+    def arc(self, a: int, b: int, hour: int) -> tuple[int, int]:
         if hour not in self._by_hour:
-            self._by_hour[hour] = arc_durations(self.problem, v.profile, self.points, hour)
+            coords = [self.problem.points[p] for p in self.points]
+            profile = self.problem.vehicles[self.vehicle].profile
+            m = self.problem.provider.matrix(coords, coords, profile=profile, hour=hour)
+            self._by_hour[hour] = (m.durations_s, m.distances_m)
         durations, distances = self._by_hour[hour]
-        return int(durations[k]), int(distances[k])
+        i, j = self._index[a], self._index[b]
+        return int(durations[i, j]), int(distances[i, j])
+
+
+@dataclass
+class _Legs:
+    """Consecutive-arc durations of one route's point sequence, per hour band."""
+
+    problem: PlanningProblem
+    vehicle: int
+    points: list[int]
+    places: _Places | None = None
+
+    def leg(self, k: int, depart_s: int) -> tuple[int, int]:
+        if self.places is None:
+            self.places = _Places(self.problem, self.vehicle, self.points)
+        hour = self.problem.hour_at(depart_s, self.problem.vehicles[self.vehicle].start_hub)
+        return self.places.arc(self.points[k], self.points[k + 1], hour)
 
 
 def _route_points(problem: PlanningProblem, plan: RoutePlan) -> list[int]:
@@ -279,11 +304,11 @@ def _unrested(rule: BreakRule, route: RouteResult, visits: list[StopVisit]) -> l
 
 
 def _fit(
-    problem: PlanningProblem, plan: RoutePlan, start: int | None
+    problem: PlanningProblem, plan: RoutePlan, start: int | None, places: _Places | None = None
 ) -> tuple[RouteResult, list[Violation]]:
     """Time a route, leaving later where that avoids waiting at the first stop, and taking
     the break earlier where that avoids a violation."""
-    legs = _Legs(problem, plan.vehicle, _route_points(problem, plan))
+    legs = _Legs(problem, plan.vehicle, _route_points(problem, plan), places)
     route, violations, clock = _timed(problem, plan, start, None, legs)
     if route.visits and route.visits[0].wait_s > 0:
         # leave later rather than wait at the first stop (a constructed plan starts at the
@@ -313,6 +338,7 @@ def assemble(
     starts: Sequence[int | None] | None = None,
     *,
     reinsert: bool = True,
+    deadline: float | None = None,
 ) -> tuple[list[RouteResult], list[UnassignedStop]]:
     """Time every route; drop (and report) stops until each route is feasible re-timed.
 
@@ -320,7 +346,9 @@ def assemble(
     and each is then tried again where a timed route (with its break) still fits it: a stop
     late in one route often fits another, or earlier in its own. Without, the violating
     stops are taken out and the routes keep the given order otherwise (what a caller
-    checking one sequence needs).
+    checking one sequence needs). Past ``deadline`` (``time.perf_counter()``), the mending
+    stops: the violating stops are taken out and not tried again, so a solver's time
+    limit holds.
     """
     kept: list[tuple[RoutePlan, int | None, RouteResult]] = []
     dropped: list[tuple[int, UnassignedStop]] = []
@@ -333,13 +361,14 @@ def assemble(
                 kept.append((current, start, route))
                 break
             job, reason, detail = violations[0]
-            out = _cheapest_drop(problem, current, start, job) if reinsert else job
+            mend = reinsert and (deadline is None or time.perf_counter() < deadline)
+            out = _cheapest_drop(problem, current, start, job) if mend else job
             if out != job:
                 detail = f"taken out so the stops after it keep their times ({detail})"
             dropped.append((out, UnassignedStop(problem.jobs[out].ref, reason, detail)))
             current = _without(current, out)
     if reinsert and dropped and kept:
-        dropped = _reinsert(problem, kept, dropped)
+        dropped = _reinsert(problem, kept, dropped, deadline)
     return [r for _, _, r in kept], [u for _, u in dropped]
 
 
@@ -354,9 +383,10 @@ def _cheapest_drop(problem: PlanningProblem, plan: RoutePlan, start: int | None,
     the late one saves only its own."""
     sequence = list(plan.jobs)
     at = sequence.index(job)
+    places = _Places(problem, plan.vehicle, _route_points(problem, plan))
     best: tuple[tuple[int, int], int] | None = None
     for candidate in sequence[max(0, at - DROP_CANDIDATES) : at + 1]:
-        route, violations = _fit(problem, _without(plan, candidate), start)
+        route, violations = _fit(problem, _without(plan, candidate), start, places)
         key = (len(violations), route.cost_cents)
         if best is None or key < best[0]:
             best = (key, candidate)
@@ -394,6 +424,7 @@ def _reinsert(
     problem: PlanningProblem,
     kept: list[tuple[RoutePlan, int | None, RouteResult]],
     dropped: list[tuple[int, UnassignedStop]],
+    deadline: float | None = None,
 ) -> list[tuple[int, UnassignedStop]]:
     """Put dropped stops back at the cheapest position, among the nearest few, where the
     timed route has no violation; returns the stops still dropped."""
@@ -402,7 +433,8 @@ def _reinsert(
     still: list[tuple[int, UnassignedStop]] = []
     for j, stop in dropped:
         job = problem.jobs[j]
-        if job.pair is not None or j in paired:
+        late = deadline is not None and time.perf_counter() >= deadline
+        if late or job.pair is not None or j in paired:
             still.append((j, stop))  # a shipment's halves move together, not here
             continue
         ranked: list[tuple[float, int, int, int]] = []
@@ -418,12 +450,15 @@ def _reinsert(
                 ranked.append((float(detour[i]), r, *where[i]))
         ranked.sort()
         best: tuple[int, int, RoutePlan, RouteResult] | None = None
+        places: dict[int, _Places] = {}
         for _, r, k, pos in ranked[:REINSERT_CANDIDATES]:
             plan, start, route = kept[r]
             trips = list(plan.trips)
             trips[k] = (*trips[k][:pos], j, *trips[k][pos:])
             candidate = RoutePlan(plan.vehicle, tuple(trips))
-            timed, violations = _fit(problem, candidate, start)
+            if r not in places:
+                places[r] = _Places(problem, plan.vehicle, _route_points(problem, candidate))
+            timed, violations = _fit(problem, candidate, start, places[r])
             delta = timed.cost_cents - route.cost_cents
             if not violations and (best is None or delta < best[0]):
                 best = (delta, r, candidate, timed)

@@ -232,7 +232,12 @@ class DecomposingSolver:
             self._progress(options, 0.8 + 0.1 * n, "borders improved")
         _STATE.clear()
         ordered = sorted(plans.values(), key=lambda p: p[0].vehicle)
-        routes, dropped = assemble(problem, [p for p, _ in ordered], [s for _, s in ordered])
+        routes, dropped = assemble(
+            problem,
+            [p for p, _ in ordered],
+            [s for _, s in ordered],
+            deadline=began + options.time_limit_s - 1.0,  # leaves time to explain left-outs
+        )
         served = {v.job for r in routes for v in r.visits}
         gone = {d.ref for d in dropped}
         leftover = [j for j in servable if j not in served and problem.jobs[j].ref not in gone]

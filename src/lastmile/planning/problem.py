@@ -229,20 +229,6 @@ def _replace_point(item: _HJ, point: int) -> _HJ:
     return replace(item, point=point)
 
 
-def arc_durations(
-    problem: PlanningProblem, profile: Profile, points: Sequence[int], hour: int
-) -> tuple[IntArray, IntArray]:
-    """Durations and distances of the consecutive arcs of a point sequence at one hour.
-
-    Asks the provider for the small matrix of the route's own points only, so re-timing a
-    route of a city-size plan costs a route-size call.
-    """
-    coords = [problem.points[p] for p in points]
-    m = problem.provider.matrix(coords, coords, profile=profile, hour=hour)
-    idx = np.arange(len(points) - 1)
-    return m.durations_s[idx, idx + 1], m.distances_m[idx, idx + 1]
-
-
 def slowest_hour(problem: PlanningProblem, vehicle: VehicleSpec) -> int:
     """The hour within the shift whose travel is slowest for this profile.
 

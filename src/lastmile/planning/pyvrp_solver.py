@@ -51,6 +51,9 @@ from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions, Unassi
 #: search of a random start would eat most of a short budget. Priced days always start from
 #: it (see :func:`~lastmile.planning.pyvrp_penalty.polish`).
 CONSTRUCT_ABOVE = 1_500
+#: Re-timing mends routes until this long before the time limit (what follows it: the
+#: reasons for the stops left out and the result).
+ASSEMBLY_TAIL_S = 0.02
 
 
 @dataclass
@@ -275,7 +278,8 @@ class PyVRPSolver:
             return PlanResult(
                 problem.origin, [], searched.rejected, self.name, searched.elapsed_s()
             )
-        routes, dropped = assemble(problem, searched.plans, searched.starts)
+        deadline = searched.began + options.time_limit_s - ASSEMBLY_TAIL_S
+        routes, dropped = assemble(problem, searched.plans, searched.starts, deadline=deadline)
         served = {v.job for r in routes for v in r.visits}
         dropped_refs = {d.ref for d in dropped}
         left = [
@@ -303,8 +307,9 @@ class PyVRPSolver:
         priced = is_priced(encoded.data)  # see pyvrp_penalty.polish
         if priced or len(servable) > CONSTRUCT_ABOVE or options.initial:
             initial = fallback
-        # The last iteration, collecting the workers' answers, re-timing and assembly.
-        reserve = 0.06 + 0.00005 * len(servable)
+        # The last iteration, collecting the workers' answers, re-timing and assembly (the
+        # mending of routes in assembly stops at the time limit).
+        reserve = 0.06 + 0.0001 * len(servable)
         seconds = options.time_limit_s - (time.perf_counter() - began) - reserve
         found = search(encoded.data, options, seconds, initial, polish_first=priced)
         best = min(found, fallback, key=_score)

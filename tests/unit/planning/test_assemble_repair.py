@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from lastmile.domain import BreakRule
 from lastmile.planning.assemble import assemble, schedule
 from lastmile.planning.problem import PlanningProblem
@@ -108,4 +110,13 @@ def test_a_long_detour_before_the_break_gives_way_to_the_stops_after_it() -> Non
     assert dropped == []
     (route,) = routes
     assert [v.ref for v in route.visits][-3:] == ["tight1", "tight2", "detour"]
+    assert check(p, routes, dropped) == []
+
+
+def test_past_its_deadline_assembly_stops_mending_and_reports_what_broke() -> None:
+    p = _two_vans()
+    v1 = _plan(p, 0, [*(f"s{i}" for i in range(6)), "x"])
+    v2 = _plan(p, 1, ["y"])
+    routes, dropped = assemble(p, [v1, v2], deadline=time.perf_counter() - 1.0)
+    assert [(u.ref, u.reason.value) for u in dropped] == [("x", "time_window")]
     assert check(p, routes, dropped) == []
