@@ -362,7 +362,7 @@ def assemble(
                 break
             job, reason, detail = violations[0]
             mend = reinsert and (deadline is None or time.perf_counter() < deadline)
-            out = _cheapest_drop(problem, current, start, job) if mend else job
+            out = _cheapest_drop(problem, current, start, job, route) if mend else job
             if out != job:
                 detail = f"taken out so the stops after it keep their times ({detail})"
             dropped.append((out, UnassignedStop(problem.jobs[out].ref, reason, detail)))
@@ -372,25 +372,53 @@ def assemble(
     return [r for _, _, r in kept], [u for _, u in dropped]
 
 
-#: Stops before a violation tried for taking out instead of the violating stop.
-DROP_CANDIDATES = 12
+#: Stops before a violation looked at for taking out instead of the violating stop, and
+#: how many of them (those whose removal saves the most time) are timed.
+DROP_WINDOW = 12
+DROP_TIMED = 4
 
 
-def _cheapest_drop(problem: PlanningProblem, plan: RoutePlan, start: int | None, job: int) -> int:
+def _cheapest_drop(
+    problem: PlanningProblem, plan: RoutePlan, start: int | None, job: int, route: RouteResult
+) -> int:
     """The stop whose removal leaves the fewest violations (then the cheapest route): the
-    violating stop or one of the few before it. Taking out an earlier stop with a long
-    detour often saves the break's half hour for every stop after it, where taking out
-    the late one saves only its own."""
+    violating stop or one of those before it that save the most time. Taking out an
+    earlier stop with a long detour often saves the break's half hour for every stop
+    after it, where taking out the late one saves only its own."""
+    places = _Places(problem, plan.vehicle, _route_points(problem, plan))
+    before = _neighbours(problem, plan)
+    visits = {v.job: v for v in route.visits}
     sequence = list(plan.jobs)
     at = sequence.index(job)
-    places = _Places(problem, plan.vehicle, _route_points(problem, plan))
+
+    def saved(j: int) -> int:
+        prev, here, after = before[j]
+        hour = problem.hour_at(visits[j].arrival_s, problem.vehicles[plan.vehicle].start_hub)
+        v = visits[j]
+        through = places.arc(prev, here, hour)[0] + places.arc(here, after, hour)[0]
+        return through + (v.departure_s - v.arrival_s) - places.arc(prev, after, hour)[0]
+
+    earlier = sorted(sequence[max(0, at - DROP_WINDOW) : at], key=saved, reverse=True)
     best: tuple[tuple[int, int], int] | None = None
-    for candidate in sequence[max(0, at - DROP_CANDIDATES) : at + 1]:
-        route, violations = _fit(problem, _without(plan, candidate), start, places)
-        key = (len(violations), route.cost_cents)
+    for candidate in [job, *earlier[:DROP_TIMED]]:
+        timed, violations = _fit(problem, _without(plan, candidate), start, places)
+        key = (len(violations), timed.cost_cents)
         if best is None or key < best[0]:
             best = (key, candidate)
     return job if best is None else best[1]
+
+
+def _neighbours(problem: PlanningProblem, plan: RoutePlan) -> dict[int, tuple[int, int, int]]:
+    """Each job's (previous point, own point, next point) along the route."""
+    v = problem.vehicles[plan.vehicle]
+    start, end = problem.hubs[v.start_hub].point, problem.hubs[v.end_hub].point
+    out: dict[int, tuple[int, int, int]] = {}
+    for k, trip in enumerate(plan.trips):
+        pts = [start, *(problem.jobs[j].point for j in trip)]
+        pts.append(end if k == len(plan.trips) - 1 else start)
+        for n, j in enumerate(trip):
+            out[j] = (pts[n], pts[n + 1], pts[n + 2])
+    return out
 
 
 #: Insertion positions tried per dropped stop, nearest (straight-line detour) first.

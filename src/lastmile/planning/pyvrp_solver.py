@@ -309,7 +309,7 @@ class PyVRPSolver:
             initial = fallback
         # The last iteration, collecting the workers' answers, re-timing and assembly (the
         # mending of routes in assembly stops at the time limit).
-        reserve = 0.06 + 0.0001 * len(servable)
+        reserve = 0.06 + 0.0003 * len(servable)
         seconds = options.time_limit_s - (time.perf_counter() - began) - reserve
         found = search(encoded.data, options, seconds, initial, polish_first=priced)
         best = min(found, fallback, key=_score)
