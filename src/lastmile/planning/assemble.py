@@ -408,14 +408,21 @@ def _cheapest_drop(
     return job if best is None else best[1]
 
 
-def _neighbours(problem: PlanningProblem, plan: RoutePlan) -> dict[int, tuple[int, int, int]]:
-    """Each job's (previous point, own point, next point) along the route."""
+def _trip_points(problem: PlanningProblem, plan: RoutePlan) -> list[list[int]]:
+    """Each trip's points: its hub, its stops, and the hub it returns to."""
     v = problem.vehicles[plan.vehicle]
     start, end = problem.hubs[v.start_hub].point, problem.hubs[v.end_hub].point
+    last = len(plan.trips) - 1
+    return [
+        [start, *(problem.jobs[j].point for j in trip), end if k == last else start]
+        for k, trip in enumerate(plan.trips)
+    ]
+
+
+def _neighbours(problem: PlanningProblem, plan: RoutePlan) -> dict[int, tuple[int, int, int]]:
+    """Each job's (previous point, own point, next point) along the route."""
     out: dict[int, tuple[int, int, int]] = {}
-    for k, trip in enumerate(plan.trips):
-        pts = [start, *(problem.jobs[j].point for j in trip)]
-        pts.append(end if k == len(plan.trips) - 1 else start)
+    for trip, pts in zip(plan.trips, _trip_points(problem, plan), strict=True):
         for n, j in enumerate(trip):
             out[j] = (pts[n], pts[n + 1], pts[n + 2])
     return out
@@ -434,14 +441,10 @@ def _planar(problem: PlanningProblem) -> FloatArray:
 
 
 def _slots(problem: PlanningProblem, plan: RoutePlan) -> tuple[list[tuple[int, int]], IntArray]:
-    """Every (trip, position) of a route and its straight-line legs' end points."""
-    v = problem.vehicles[plan.vehicle]
-    start, end = problem.hubs[v.start_hub].point, problem.hubs[v.end_hub].point
+    """Every (trip, position) of a route and the end points of the leg it would split."""
     where: list[tuple[int, int]] = []
     legs: list[tuple[int, int]] = []
-    for k, trip in enumerate(plan.trips):
-        pts = [start, *(problem.jobs[j].point for j in trip)]
-        pts.append(end if k == len(plan.trips) - 1 else start)
+    for k, pts in enumerate(_trip_points(problem, plan)):
         for pos in range(len(pts) - 1):
             where.append((k, pos))
             legs.append((pts[pos], pts[pos + 1]))
@@ -461,8 +464,10 @@ def _reinsert(
     still: list[tuple[int, UnassignedStop]] = []
     for j, stop in dropped:
         job = problem.jobs[j]
-        late = deadline is not None and time.perf_counter() >= deadline
-        if late or job.pair is not None or j in paired:
+        if deadline is not None and time.perf_counter() >= deadline:
+            still.append((j, stop))
+            continue
+        if job.pair is not None or j in paired:
             still.append((j, stop))  # a shipment's halves move together, not here
             continue
         ranked: list[tuple[float, int, int, int]] = []
