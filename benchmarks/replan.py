@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/replan.py --stops 2000 --budget-s 5 --reference-s 60
 
-The simulator's synthetic city gives the day; it is planned once (``--plan-s``), advanced to
+The simulator's synthetic city gives the day; it is planned once (``--plan-s``, or
+``--plan-iterations`` for the same state in every run), advanced to
 mid-day (half of the served stops done), and hit by events: new orders, cancellations, a
 slipped readiness, a delay, a failed attempt and a breakdown with a rescue van. Then the
 rest of the day is re-planned with the budget (warm start from the current plan, wall time
@@ -136,7 +137,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     began = time.perf_counter()
     problem = day_problem(args.stops, args.seed, args.fleet)
-    first = PyVRPSolver().solve(problem, SolveOptions(time_limit_s=args.plan_s, seed=args.seed))
+    if args.plan_iterations is None:
+        morning = SolveOptions(time_limit_s=args.plan_s, seed=args.seed)
+    else:  # the same state on any machine and load, for comparing code versions
+        morning = SolveOptions(
+            time_limit_s=3600, seed=args.seed, max_iterations=args.plan_iterations
+        )
+    first = PyVRPSolver().solve(problem, morning)
     now = midday(first)
     state = advance(problem, first, now)
     ctx = DispatchContext(state, PyVRPSolver(), rules=RuleSet(()))
@@ -203,6 +210,13 @@ def main() -> None:
     parser.add_argument("--stops", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--plan-s", type=float, default=30.0)
+    parser.add_argument(
+        "--plan-iterations",
+        type=int,
+        default=None,
+        help="plan the morning with this many search iterations instead of --plan-s seconds, "
+        "so every run (and every code version with the same search) starts from the same state",
+    )
     parser.add_argument("--fleet", type=int, default=2, help="copies of each crew")
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--reference-s", type=float, default=60.0)
