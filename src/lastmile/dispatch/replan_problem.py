@@ -19,12 +19,12 @@ with tens of kilometres of detour (docs/benchmarks/sim.md). Parcels on board sta
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
 from lastmile.domain import StopKind
+from lastmile.geo.points import as_lat_lon, haversine_m
 from lastmile.planning.construct import construct
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
 from lastmile.planning.solver import RoutePlan, SolveOptions
@@ -91,15 +91,9 @@ def _job(
 
 def _nearest_hub(job: Job, state: DayState) -> int:
     day = state.problem
-    here = day.points[job.point]
-
-    def distance(h: int) -> float:
-        there = day.points[day.hubs[h].point]
-        return math.hypot(
-            (there.lon - here.lon) * math.cos(math.radians(here.lat)), there.lat - here.lat
-        )
-
-    return min(range(len(day.hubs)), key=distance)
+    here = as_lat_lon([day.points[job.point]])
+    hubs = as_lat_lon([day.points[h.point] for h in day.hubs])
+    return int(haversine_m(here, hubs)[0].argmin())
 
 
 def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOfDay:
