@@ -125,8 +125,8 @@ def find_route(uow: UnitOfWork, route_ref: str) -> tuple[Plan, Route]:
 
 def retime(uow: UnitOfWork, plan: Plan, route: Route, stop_refs: Sequence[str]) -> Route:
     """``route`` visiting ``stop_refs`` in that order, re-timed; Conflict naming the rule."""
-    from lastmile.planning.assemble import schedule
     from lastmile.planning.solver import PlanResult, RoutePlan
+    from lastmile.planning.timing import schedule
     from lastmile.planning.validate import check
 
     if not stop_refs:

@@ -254,8 +254,8 @@ def read_routes(
     sequence) is timed first, exactly as the planner would.
     """
     from lastmile.domain import UnassignedReason
-    from lastmile.planning.assemble import schedule
     from lastmile.planning.solver import RoutePlan, StopVisit
+    from lastmile.planning.timing import schedule
 
     jobs = problem.job_index()
     routes: list[RouteResult] = []

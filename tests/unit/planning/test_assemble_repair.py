@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from lastmile.domain import BreakRule
-from lastmile.planning.assemble import assemble, schedule
+from lastmile.planning.assemble import assemble
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.solver import RoutePlan
+from lastmile.planning.timing import schedule
 from lastmile.planning.validate import check
 from tests.unit.planning import factory as f
 

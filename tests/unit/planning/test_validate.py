@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lastmile.domain import Load, Skill
-from lastmile.planning.assemble import schedule
 from lastmile.planning.solver import RoutePlan
+from lastmile.planning.timing import schedule
 from lastmile.planning.validate import check
 from tests.unit.planning import factory as f
 
