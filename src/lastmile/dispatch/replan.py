@@ -114,7 +114,7 @@ def _gentle(rest: RestOfDay, result: PlanResult, policy: ReplanPolicy) -> list[s
         best = min(options, key=lambda r: r.cost_cents, default=None)
         if best is not None and best.cost_cents <= route.cost_cents + penalty:
             result.routes[n] = best
-            kept.append(route.vehicle_ref)
+            kept.append(day_ref(rest, route.vehicle))
     return kept
 
 
@@ -142,7 +142,10 @@ def diff(
     before = {
         r.vehicle_ref: [v.ref for v in r.visits if v.ref not in locked] for r in state.plan.routes
     }
-    after = {r.vehicle_ref: [v.ref for v in r.visits] for r in result.routes}
+    after = {
+        ref: [v.ref for r in routes for v in r.visits]
+        for ref, routes in by_day_vehicle(rest, result).items()
+    }
     where_before = {ref: veh for veh, refs in before.items() for ref in refs}
     changes: list[Change] = []
     for veh in sorted(set(before) | set(after)):
@@ -180,37 +183,54 @@ def _day_visit(visit: StopVisit, job: int, trip: int) -> StopVisit:
     )
 
 
+def day_ref(rest: RestOfDay, n: int) -> str:
+    """The day's name of re-plan vehicle ``n`` (a van's later trips are the van's)."""
+    return rest.problem.vehicles[rest.after_load.get(n, n)].ref
+
+
+def by_day_vehicle(rest: RestOfDay, result: PlanResult) -> dict[str, list[RouteResult]]:
+    """The new routes per vehicle of the day: a van on the road has two, its load and the
+    trips after it (:func:`lastmile.dispatch.replan_problem.rest_of_day`)."""
+    out: dict[str, list[RouteResult]] = {}
+    for r in result.routes:
+        out.setdefault(day_ref(rest, r.vehicle), []).append(r)
+    for routes in out.values():
+        routes.sort(key=lambda r: r.vehicle in rest.after_load)
+    return out
+
+
 def merge(state: DayState, rest: RestOfDay, result: PlanResult) -> PlanResult:
-    """The whole day: each vehicle's history (served, under way) then its new route.
+    """The whole day: each vehicle's history (served, under way) then its new route(s).
 
     Indices are the day problem's, so the next :func:`lastmile.dispatch.state.advance`
     reads it like any plan.
     """
     locked = state.locked()
     old = {r.vehicle_ref: r for r in state.plan.routes}
-    new = {r.vehicle_ref: r for r in result.routes}
+    new = by_day_vehicle(rest, result)
     routes: list[RouteResult] = []
     for n, v in enumerate(state.problem.vehicles):
         prefix = [x for x in old[v.ref].visits if x.ref in locked] if v.ref in old else []
-        tail = new.get(v.ref)
-        if not prefix and tail is None:
+        tails = new.get(v.ref, [])
+        if not prefix and not tails:
             continue
         s = state.vehicles[v.ref]
         offset = (prefix[-1].trip + (1 if s.at_hub else 0)) if prefix else 0
         visits = list(prefix)
-        if tail is not None:
+        for tail in tails:
+            if tail.vehicle in rest.after_load:  # trips after the load: from the next one on
+                offset = visits[-1].trip + 1 if visits else 0
             visits += [_day_visit(x, rest.day_job[x.job], x.trip + offset) for x in tail.visits]
-        base = old.get(v.ref) or tail
-        assert base is not None
+        base = old.get(v.ref) or tails[0]
         routes.append(
             RouteResult(
                 n,
                 v.ref,
                 old[v.ref].start_s if v.ref in old else base.start_s,
-                tail.end_s if tail is not None else base.end_s,
+                tails[-1].end_s if tails else base.end_s,
                 visits,
-                cost_cents=(tail.cost_cents if tail else 0),
-                distance_m=(tail.distance_m if tail else 0),
+                cost_cents=sum(t.cost_cents for t in tails),
+                distance_m=sum(t.distance_m for t in tails),
                 driver_ref=v.driver_ref,
                 shift_ref=v.shift_ref,
             )

@@ -9,8 +9,11 @@ already has:
   can serve it — PyVRP and the checker both enforce hub ownership;
 * parcels not yet loaded keep their real hub and may go to any vehicle at that hub.
 
-A van on the road does one trip (its load) and then goes home: it cannot take parcels it
-has not loaded, because planning reloads only at a vehicle's start depot.
+A van on the road first delivers its load from that depot; planning reloads only at a
+vehicle's start depot, so its later trips are a second vehicle of the same driver at the
+real hub (:func:`_after_load`), free once the load is delivered in its current order. The
+load's part must be back by then, so the two never overlap. Trips already made count
+against the vehicle's trips a day.
 
 With a deferral value, a stop not yet on a van is worth that much today rather than "serve
 at any cost": the short searches of a day's re-plans otherwise keep buying one more stop
@@ -19,7 +22,7 @@ with tens of kilometres of detour (docs/benchmarks/sim.md). Parcels on board sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
@@ -28,6 +31,7 @@ from lastmile.geo.points import as_lat_lon, haversine_m
 from lastmile.planning.construct import construct
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
 from lastmile.planning.solver import RoutePlan, SolveOptions
+from lastmile.planning.timing import schedule
 
 
 @dataclass
@@ -46,6 +50,8 @@ class RestOfDay:
     hub_refs: frozenset[str] = frozenset()
     #: What leaving an optional stop for tomorrow costs, in cents (``SolveOptions``).
     defer_cost_cents: int = SolveOptions.defer_cost_cents
+    #: re-plan vehicle of a van's trips after its load -> the vehicle delivering the load
+    after_load: dict[int, int] = field(default_factory=dict)
 
 
 def _work_left(v: VehicleSpec, s: VehicleState) -> int | None:
@@ -54,8 +60,23 @@ def _work_left(v: VehicleSpec, s: VehicleState) -> int | None:
     return max(0, v.max_work_s - (s.free_s - s.started_s))
 
 
+def _trips_made(state: DayState, ref: str) -> int:
+    """Trips the vehicle has begun today (the day plan numbers them across the day); a van
+    on the road is on one even when the plan has none for it (a rescue)."""
+    route = next((r for r in state.plan.routes if r.vehicle_ref == ref), None)
+    locked = state.locked()
+    trips = [x.trip for x in route.visits if x.ref in locked] if route is not None else []
+    made = max(trips) + 1 if trips else 0
+    return made if state.vehicles[ref].at_hub else max(made, 1)
+
+
 def _vehicle(
-    v: VehicleSpec, s: VehicleState, hubs: list[HubSpec], points: list[object], horizon: int
+    v: VehicleSpec,
+    s: VehicleState,
+    hubs: list[HubSpec],
+    points: list[object],
+    horizon: int,
+    trips_made: int = 0,
 ) -> VehicleSpec:
     start = min(max(v.shift_start_s, s.free_s), v.latest_end_s)
     fixed = v.fixed_cost_cents if s.started_s is None else 0
@@ -65,6 +86,7 @@ def _vehicle(
         max_work_s=_work_left(v, s),
         fixed_cost_cents=fixed,
         on_duty=s.started_s is not None,
+        max_trips=max(1, v.max_trips - trips_made),
     )
     if s.at_hub:
         return spec
@@ -112,11 +134,13 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     vehicles: list[VehicleSpec] = []
     day_vehicle: list[int] = []
     depot: dict[str, int] = {}
+    made: dict[str, int] = {}
     for n, v in enumerate(day.vehicles):
         s = state.vehicles[v.ref]
-        if s.broken:
+        made[v.ref] = _trips_made(state, v.ref)
+        if s.broken or (s.at_hub and made[v.ref] >= v.max_trips):
             continue
-        spec = _vehicle(v, s, hubs, points, horizon)
+        spec = _vehicle(v, s, hubs, points, horizon, made[v.ref])
         vehicles.append(spec)
         day_vehicle.append(n)
         depot[v.ref] = spec.start_hub
@@ -138,6 +162,7 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
         provider=state.matrices,
     )
     problem = problem.restrict(range(len(jobs)), range(len(vehicles)))
+    after_load = _after_load(state, problem, day_vehicle, made)
     # Stops the current plan already left out stay out of the start: inserting them blindly
     # would hand the search an infeasible start to repair.
     left_out = {u.ref for u in state.plan.unassigned}
@@ -146,7 +171,76 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     warm += _idle_routes(problem, warm, sorted(skip), len(day.hubs))
     real = frozenset(h.ref for h in day.hubs)
     defer = SolveOptions.defer_cost_cents if defer_value_cents is None else defer_value_cents
-    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer)
+    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer, after_load)
+
+
+def _after_load(
+    state: DayState, problem: PlanningProblem, day_vehicle: list[int], made: dict[str, int]
+) -> dict[int, int]:
+    """Give each van on the road that has trips left a second vehicle for its later trips.
+
+    It starts at the van's hub once the load, in the current plan's order (with the parcels
+    the plan lacks put where they add least), is delivered; the load's own part must be back
+    by then. Mutates ``problem.vehicles`` and ``day_vehicle``; returns the new vehicles'
+    indices -> the vans' indices.
+    """
+    n_hubs = len(state.problem.hubs)
+    vehicles = list(problem.vehicles)
+    added: dict[int, int] = {}
+    for n, v in enumerate(problem.vehicles):
+        day_v = state.problem.vehicles[day_vehicle[n]]
+        left = day_v.max_trips - made[day_v.ref]
+        if v.start_hub < n_hubs or left < 1:
+            continue
+        others = {j for j, job in enumerate(problem.jobs) if job.hub != v.start_hub}
+        start = _warm_start(state, problem, day_vehicle, only=n)
+        load = complete(problem, start or [RoutePlan(n, ((),))], others)
+        back = _back_by(problem, n, tuple(j for p in load for j in p.jobs))
+        work = None if v.max_work_s is None else v.max_work_s - (back - v.shift_start_s)
+        if work is not None and work <= 0:
+            continue
+        later = replace(
+            day_v,
+            ref=f"{day_v.ref}+",
+            shift_start_s=back,
+            max_work_s=work,
+            fixed_cost_cents=0,
+            on_duty=True,
+            max_trips=left,
+        )
+        if later.latest_return_s <= back:
+            continue
+        vehicles[n] = replace(v, shift_end_s=back, max_overtime_s=0)
+        added[len(vehicles)] = n
+        vehicles.append(later)
+        day_vehicle.append(day_vehicle[n])
+    problem.vehicles = tuple(vehicles)
+    return added
+
+
+def _back_by(problem: PlanningProblem, n: int, trip: tuple[int, ...]) -> int:
+    """When van ``n`` is back at its hub after ``trip``, as both the search and re-timing see
+    it, so that neither finds the load late.
+
+    The search plans with the travel of the shift's slowest hour (re-timing never comes back
+    later than that), and a shift long enough to need a break gets that much less time in
+    the search: the break is added for it.
+    """
+    v = problem.vehicles[n]
+    durations = problem.planning_matrix(v).durations_s
+    t, at = v.shift_start_s, problem.hubs[v.start_hub].point
+    for j in trip:
+        job = problem.jobs[j]
+        t += int(durations[at, job.point])
+        opening = [a for a, b in job.windows if b >= t]
+        t = max(t, min(opening)) + job.service_s if opening else t + job.service_s
+        at = job.point
+    t += int(durations[at, problem.hubs[v.end_hub].point])
+    back = max(t, schedule(problem, RoutePlan(n, (trip,)))[0].end_s)
+    rule = v.break_rule
+    if rule is not None and back + rule.duration_s - v.shift_start_s > rule.after_work_s:
+        back += rule.duration_s
+    return back
 
 
 def _idle_routes(
@@ -166,14 +260,17 @@ def _idle_routes(
 
 
 def _warm_start(
-    state: DayState, problem: PlanningProblem, day_vehicle: list[int]
+    state: DayState, problem: PlanningProblem, day_vehicle: list[int], only: int | None = None
 ) -> list[RoutePlan]:
-    """The current plan's remaining sequences, in the re-plan problem's indices."""
+    """The current plan's remaining sequences, in the re-plan problem's indices (of vehicle
+    ``only`` alone when given)."""
     index = problem.job_index()
     by_ref = {r.vehicle_ref: r for r in state.plan.routes}
     locked = state.locked()
     plans: list[RoutePlan] = []
     for n, dv in enumerate(day_vehicle):
+        if only is not None and n != only:
+            continue
         v = problem.vehicles[n]
         route = by_ref.get(state.problem.vehicles[dv].ref)
         if route is None:
