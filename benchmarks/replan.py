@@ -147,7 +147,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     now = midday(first)
     state = advance(problem, first, now)
     ctx = DispatchContext(state, PyVRPSolver(), rules=RuleSet(()))
-    events = hit(ctx, dispatch_bus(ctx, memory_uow_factory()), random.Random(args.seed))
+    events = (
+        []
+        if args.no_events
+        else hit(ctx, dispatch_bus(ctx, memory_uow_factory()), random.Random(args.seed))
+    )
+    planned = {v.ref for r in state.plan.routes for v in r.visits}
+    planned_open = len(planned & set(state.open_jobs()))
     setup_s = time.perf_counter() - began
     policy = ReplanPolicy(time_limit_s=args.budget_s, seed=args.seed, next_stop_change_cents=500)
     quick = replan(state, PyVRPSolver(), policy)
@@ -166,6 +172,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "setup_s": setup_s,
         "now_s": now,
         "open_stops": len(rest.problem.jobs),
+        "planned_open_stops": planned_open,
         "on_road": sum(1 for v in state.vehicles.values() if not v.at_hub),
         "loaded": sum(len(v.loaded) for v in state.vehicles.values()),
         "events": events,
@@ -218,6 +225,11 @@ def main() -> None:
         "so every run (and every code version with the same search) starts from the same state",
     )
     parser.add_argument("--fleet", type=int, default=2, help="copies of each crew")
+    parser.add_argument(
+        "--no-events",
+        action="store_true",
+        help="re-plan the day as it stands: what a re-plan keeps of the current plan",
+    )
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--reference-s", type=float, default=60.0)
     parser.add_argument(
@@ -256,7 +268,9 @@ def main() -> None:
     console = Console()
     console.print(table)
     console.print(
-        f"cost ratio re-plan / re-solve: {row['ratio']:.4f}; events: {', '.join(row['events'])}"
+        f"cost ratio re-plan / re-solve: {row['ratio']:.4f}; "
+        f"events: {', '.join(row['events']) or 'none'}; open stops {row['open_stops']}, "
+        f"{row['planned_open_stops']} of them in the current plan"
     )
     for other in row["other_seeds"]:
         console.print(
