@@ -2,8 +2,9 @@
 
 A van on the road serves only what it carries and nothing else can serve that, so each such
 van is its own small problem (a sequencing of its load), and the vans at the hub (with the
-vans on the road for their trips after the load) share the parcels not yet loaded. Solving them apart keeps one travel matrix per vehicle class for
-the big part — one problem with a depot per van on the road would need one per van.
+vans on the road for their trips after the load) share the parcels not yet loaded. Solving
+them apart keeps one travel matrix per vehicle class for the big part — one problem with a
+depot per van on the road would need one per van.
 """
 
 from __future__ import annotations
