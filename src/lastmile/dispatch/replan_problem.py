@@ -60,14 +60,18 @@ def _work_left(v: VehicleSpec, s: VehicleState) -> int | None:
     return max(0, v.max_work_s - (s.free_s - s.started_s))
 
 
-def _trips_made(state: DayState, ref: str) -> int:
-    """Trips the vehicle has begun today (the day plan numbers them across the day); a van
+def _trips_made(state: DayState) -> dict[str, int]:
+    """Trips each vehicle has begun today (the day plan numbers them across the day); a van
     on the road is on one even when the plan has none for it (a rescue)."""
-    route = next((r for r in state.plan.routes if r.vehicle_ref == ref), None)
     locked = state.locked()
-    trips = [x.trip for x in route.visits if x.ref in locked] if route is not None else []
-    made = max(trips) + 1 if trips else 0
-    return made if state.vehicles[ref].at_hub else max(made, 1)
+    last = {
+        r.vehicle_ref: max((x.trip + 1 for x in r.visits if x.ref in locked), default=0)
+        for r in state.plan.routes
+    }
+    return {
+        ref: last.get(ref, 0) if s.at_hub else max(last.get(ref, 0), 1)
+        for ref, s in state.vehicles.items()
+    }
 
 
 def _vehicle(
@@ -134,10 +138,9 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     vehicles: list[VehicleSpec] = []
     day_vehicle: list[int] = []
     depot: dict[str, int] = {}
-    made: dict[str, int] = {}
+    made = _trips_made(state)
     for n, v in enumerate(day.vehicles):
         s = state.vehicles[v.ref]
-        made[v.ref] = _trips_made(state, v.ref)
         if s.broken or (s.at_hub and made[v.ref] >= v.max_trips):
             continue
         spec = _vehicle(v, s, hubs, points, horizon, made[v.ref])
