@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
 from dataclasses import replace
 
 import pytest
@@ -11,7 +13,7 @@ from lastmile.dispatch.replan_problem import rest_of_day
 from lastmile.dispatch.state import DayState, advance
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.pyvrp_solver import PyVRPSolver
-from lastmile.planning.solver import PlanResult
+from lastmile.planning.solver import PlanResult, SolveOptions
 from lastmile.planning.validate import check
 
 from .day import HOUR, day, plan
@@ -126,3 +128,27 @@ def test_a_van_that_made_all_its_trips_is_done_for_the_day() -> None:
     assert {v.trip for v in route.visits} == {0, 1}
     state = advance(problem, first, route.end_s + 60)
     assert all(v.ref != route.vehicle_ref for v in rest_of_day(state).problem.vehicles)
+
+
+class _FailsAside:
+    """PyVRP, except in a side (daemon) process, where it fails."""
+
+    name = "fails-aside"
+
+    def solve(self, problem: PlanningProblem, options: SolveOptions) -> PlanResult:
+        if multiprocessing.current_process().daemon:
+            raise RuntimeError("no search here")
+        return PyVRPSolver().solve(problem, options)
+
+
+def test_loads_are_still_sequenced_when_the_side_process_fails(
+    morning: tuple[PlanningProblem, PlanResult], caplog: pytest.LogCaptureFixture
+) -> None:
+    # the loads of vans on the road are sequenced aside while the hub part searches
+    state = _on_the_road_with_trips_to_come(*morning)
+    with caplog.at_level(logging.WARNING, logger="lastmile.dispatch.replan_split"):
+        result = replan(state, _FailsAside(), FAST)
+    assert "sequencing them here" in caplog.text
+    planned = {v.ref for r in state.plan.routes for v in r.visits} - state.locked()
+    assert {v.ref for r in result.result.routes for v in r.visits} == planned
+    assert check(result.rest.problem, result.result.routes, result.result.unassigned) == []
