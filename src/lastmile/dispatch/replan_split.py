@@ -4,7 +4,8 @@ A van on the road serves only what it carries and nothing else can serve that, s
 van is its own small problem (a sequencing of its load), and the vans at the hub (with the
 vans on the road for their trips after the load) share the parcels not yet loaded. Solving
 them apart keeps one travel matrix per vehicle class for the big part — one problem with a
-depot per van on the road would need one per van.
+depot per van on the road would need one per van — and lets the loads be sequenced in a side
+process while the hub part searches.
 """
 
 from __future__ import annotations
