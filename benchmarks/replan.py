@@ -166,6 +166,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rest.problem, SolveOptions(time_limit_s=args.reference_s, seed=args.seed)
     )
     ref_wall = time.perf_counter() - t0
+    # The re-solve is one draw of a timed search too: more seeds give its spread.
+    more_refs = [
+        PyVRPSolver().solve(rest.problem, SolveOptions(time_limit_s=args.reference_s, seed=s))
+        for s in args.reference_seeds
+        if s != args.seed
+    ]
+    ref_scores = [score(ref)] + [score(r) for r in more_refs]
+    ref_mean = sum(ref_scores) / len(ref_scores)
     ref_changes = diff(state, rest, ref, policy)
     return {
         "stops": args.stops,
@@ -194,6 +202,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "reference_served": ref.served,
         "reference_changed_next_stops": sum(1 for c in ref_changes if c.kind == "next_stops"),
         "ratio": score(quick.result) / max(1, score(ref)),
+        "reference_scores": ref_scores,
+        "reference_served_all": [ref.served] + [r.served for r in more_refs],
+        "ratio_to_mean_reference": score(quick.result) / max(1.0, ref_mean),
         "other_seeds": [
             {
                 "seed": s,
@@ -203,6 +214,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "loads_moved": loads_kept(state, r.result),
                 "violations": len(check(r.rest.problem, r.result.routes, r.result.unassigned)),
                 "ratio": score(r.result) / max(1, score(ref)),
+                "ratio_to_mean_reference": score(r.result) / max(1.0, ref_mean),
             }
             for s, r in zip(seeds, others, strict=True)
         ],
@@ -238,6 +250,13 @@ def main() -> None:
         default=[],
         help="re-plan the same state again with these search seeds (comma-separated)",
     )
+    parser.add_argument(
+        "--reference-seeds",
+        type=lambda text: [int(x) for x in text.split(",")],
+        default=[],
+        help="re-solve the same state again with these seeds (comma-separated): the ratios to "
+        "their mean are printed too",
+    )
     args = parser.parse_args()
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -272,11 +291,20 @@ def main() -> None:
         f"events: {', '.join(row['events']) or 'none'}; open stops {row['open_stops']}, "
         f"{row['planned_open_stops']} of them in the current plan"
     )
+    if len(row["reference_scores"]) > 1:
+        console.print(
+            "re-solves: served "
+            + ", ".join(str(n) for n in row["reference_served_all"])
+            + "; scores "
+            + ", ".join(f"{x / 100:,.2f}" for x in row["reference_scores"])
+            + f"; re-plan / their mean: {row['ratio_to_mean_reference']:.4f}"
+        )
     for other in row["other_seeds"]:
         console.print(
             f"re-plan seed {other['seed']}: {other['wall_s']:.2f} s, "
             f"score {other['score'] / 100:,.2f}, served {other['served']}, "
-            f"ratio {other['ratio']:.4f}, violations {other['violations']}, "
+            f"ratio {other['ratio']:.4f} (to the re-solves' mean "
+            f"{other['ratio_to_mean_reference']:.4f}), violations {other['violations']}, "
             f"loads moved {other['loads_moved']}"
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
