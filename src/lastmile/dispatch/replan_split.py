@@ -18,6 +18,8 @@ from dataclasses import replace
 from multiprocessing.connection import Connection
 
 from lastmile.dispatch.replan_problem import RestOfDay
+from lastmile.planning.assemble import assemble
+from lastmile.planning.diagnose import explain_left_out
 from lastmile.planning.problem import VehicleSpec
 from lastmile.planning.solver import (
     PlanResult,
@@ -41,7 +43,7 @@ VAN_ITERATIONS = 10
 #: fewer after 4 s than with one of 10 (docs/benchmarks/replan.md).
 HUB_HISTORY = 10
 #: How long the re-plan waits for the loads once the hub part is done: they take a fraction
-#: of a second, so a side process still busy then is stuck and the loads are sequenced here.
+#: of a second, so a side process still busy then is stuck, and the loads keep their order.
 LOADS_WAIT_S = 2.0
 
 Part = tuple[list[int], list[int]]
@@ -163,7 +165,7 @@ def _loads_child(
     for 15 vans, mostly the forks)."""
     try:
         out.send(_sequence_loads(rest, solver, vans, per_van, seed))
-    except Exception as exc:  # the parent sequences them itself
+    except Exception as exc:  # the loads keep their order
         out.send(exc)
     finally:
         out.close()
@@ -200,8 +202,27 @@ def _loads_back(
             child.join(timeout=5.0)
     if isinstance(got, tuple):
         return got
-    log.warning("sequencing the loads in a side process failed (%r); sequencing them here", got)
+    log.warning("sequencing the loads in a side process failed (%r); they keep their order", got)
     return None
+
+
+def _loads_as_they_are(
+    rest: RestOfDay, vans: list[Part]
+) -> tuple[list[RouteResult], list[UnassignedStop]]:
+    """Each load in its current order, timed: what the vans do when sequencing failed (its
+    search may have hung, so it is not tried again here)."""
+    routes: list[RouteResult] = []
+    unassigned: list[UnassignedStop] = []
+    for vehicles, jobs in vans:
+        sub = rest.problem.restrict(jobs, vehicles)
+        timed, dropped = assemble(sub, _warm(rest.warm, vehicles, jobs), reinsert=False)
+        served = {v.job for r in timed for v in r.visits} | {
+            j for j, job in enumerate(sub.jobs) if job.ref in {d.ref for d in dropped}
+        }
+        left = [j for j in range(len(jobs)) if j not in served]
+        routes += [_lift(r, vehicles, jobs) for r in timed]
+        unassigned += dropped + explain_left_out(sub, left, timed)
+    return routes, unassigned
 
 
 def solve_parts(
@@ -224,9 +245,8 @@ def solve_parts(
     left = budget_s - (time.perf_counter() - began) - _after_search(len(jobs))
     result = _hub_part(rest, solver, vehicles, jobs, max(0.1, left), seed, workers)
     if started is not None:
-        loads = _loads_back(started, LOADS_WAIT_S)
-    if loads is None:
-        loads = _sequence_loads(rest, solver, vans, per_van, seed)
+        loads = _loads_back(started, LOADS_WAIT_S) or _loads_as_they_are(rest, vans)
+    assert loads is not None
     routes, unassigned = loads
     routes += [_lift(r, vehicles, jobs) for r in result.routes]
     unassigned += result.unassigned
