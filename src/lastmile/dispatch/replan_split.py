@@ -216,10 +216,9 @@ def _loads_as_they_are(
     for vehicles, jobs in vans:
         sub = rest.problem.restrict(jobs, vehicles)
         timed, dropped = assemble(sub, _warm(rest.warm, vehicles, jobs), reinsert=False)
-        served = {v.job for r in timed for v in r.visits} | {
-            j for j, job in enumerate(sub.jobs) if job.ref in {d.ref for d in dropped}
-        }
-        left = [j for j in range(len(jobs)) if j not in served]
+        out = {d.ref for d in dropped}
+        placed = {v.job for r in timed for v in r.visits}
+        left = [j for j, job in enumerate(sub.jobs) if j not in placed and job.ref not in out]
         routes += [_lift(r, vehicles, jobs) for r in timed]
         unassigned += dropped + explain_left_out(sub, left, timed)
     return routes, unassigned
