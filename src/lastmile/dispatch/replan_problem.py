@@ -190,14 +190,14 @@ def _after_load(
     n_hubs = len(state.problem.hubs)
     vehicles = list(problem.vehicles)
     added: dict[int, int] = {}
+    current = {p.vehicle: p for p in _warm_start(state, problem, day_vehicle)}
     for n, v in enumerate(problem.vehicles):
         day_v = state.problem.vehicles[day_vehicle[n]]
         left = day_v.max_trips - made[day_v.ref]
         if v.start_hub < n_hubs or left < 1:
             continue
         others = {j for j, job in enumerate(problem.jobs) if job.hub != v.start_hub}
-        start = _warm_start(state, problem, day_vehicle, only=n)
-        load = complete(problem, start or [RoutePlan(n, ((),))], others)
+        load = complete(problem, [current.get(n, RoutePlan(n, ((),)))], others)
         back = _back_by(problem, n, tuple(j for p in load for j in p.jobs))
         work = None if v.max_work_s is None else v.max_work_s - (back - v.shift_start_s)
         if work is not None and work <= 0:
@@ -263,17 +263,14 @@ def _idle_routes(
 
 
 def _warm_start(
-    state: DayState, problem: PlanningProblem, day_vehicle: list[int], only: int | None = None
+    state: DayState, problem: PlanningProblem, day_vehicle: list[int]
 ) -> list[RoutePlan]:
-    """The current plan's remaining sequences, in the re-plan problem's indices (of vehicle
-    ``only`` alone when given)."""
+    """The current plan's remaining sequences, in the re-plan problem's indices."""
     index = problem.job_index()
     by_ref = {r.vehicle_ref: r for r in state.plan.routes}
     locked = state.locked()
     plans: list[RoutePlan] = []
     for n, dv in enumerate(day_vehicle):
-        if only is not None and n != only:
-            continue
         v = problem.vehicles[n]
         route = by_ref.get(state.problem.vehicles[dv].ref)
         if route is None:
