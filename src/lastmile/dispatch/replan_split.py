@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 
 from lastmile.dispatch.replan_problem import RestOfDay
 from lastmile.planning.assemble import assemble
-from lastmile.planning.diagnose import explain_left_out
+from lastmile.planning.diagnose import left_out_after_timing
 from lastmile.planning.problem import VehicleSpec
 from lastmile.planning.solver import (
     PlanResult,
@@ -216,11 +216,8 @@ def _loads_as_they_are(
     for vehicles, jobs in vans:
         sub = rest.problem.restrict(jobs, vehicles)
         timed, dropped = assemble(sub, _warm(rest.warm, vehicles, jobs), reinsert=False)
-        out = {d.ref for d in dropped}
-        placed = {v.job for r in timed for v in r.visits}
-        left = [j for j, job in enumerate(sub.jobs) if j not in placed and job.ref not in out]
         routes += [_lift(r, vehicles, jobs) for r in timed]
-        unassigned += dropped + explain_left_out(sub, left, timed)
+        unassigned += left_out_after_timing(sub, range(len(jobs)), timed, dropped)
     return routes, unassigned
 
 

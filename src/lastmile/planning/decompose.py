@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lastmile.planning.assemble import assemble
-from lastmile.planning.diagnose import explain_left_out, precheck
+from lastmile.planning.diagnose import left_out_after_timing, precheck
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions, Solver
 
@@ -238,10 +238,7 @@ class DecomposingSolver:
             [s for _, s in ordered],
             deadline=began + options.time_limit_s - 1.0,  # leaves time to explain left-outs
         )
-        served = {v.job for r in routes for v in r.visits}
-        gone = {d.ref for d in dropped}
-        leftover = [j for j in servable if j not in served and problem.jobs[j].ref not in gone]
-        unassigned = rejected + dropped + explain_left_out(problem, leftover, routes)
+        unassigned = rejected + left_out_after_timing(problem, servable, routes, dropped)
         stats = {"territories": float(len(parts))}
         return PlanResult(
             problem.origin, routes, unassigned, self.name, time.perf_counter() - began, stats

@@ -151,6 +151,20 @@ def _split_pairs(
     return [j for j in servable if j in keep], list(out.values())
 
 
+def left_out_after_timing(
+    problem: PlanningProblem,
+    servable: Sequence[int],
+    routes: Sequence[RouteResult],
+    dropped: Sequence[UnassignedStop],
+) -> list[UnassignedStop]:
+    """Every servable stop the timed ``routes`` lack: those re-timing took out keep its
+    reason, the others are explained (:func:`explain_left_out`)."""
+    served = {v.job for r in routes for v in r.visits}
+    gone = {d.ref for d in dropped}
+    left = [j for j in servable if j not in served and problem.jobs[j].ref not in gone]
+    return [*dropped, *explain_left_out(problem, left, routes)]
+
+
 def explain_left_out(
     problem: PlanningProblem, left_out: Sequence[int], routes: Sequence[RouteResult]
 ) -> list[UnassignedStop]:

@@ -32,7 +32,7 @@ from pyvrp.constants import MAX_SIZE
 from lastmile.domain import StopKind
 from lastmile.planning.assemble import assemble
 from lastmile.planning.construct import construct
-from lastmile.planning.diagnose import explain_left_out, precheck
+from lastmile.planning.diagnose import left_out_after_timing, precheck
 from lastmile.planning.encoding import (
     MILLI,
     UNBOUNDED,
@@ -280,14 +280,9 @@ class PyVRPSolver:
             )
         deadline = searched.began + options.time_limit_s - ASSEMBLY_TAIL_S
         routes, dropped = assemble(problem, searched.plans, searched.starts, deadline=deadline)
-        served = {v.job for r in routes for v in r.visits}
-        dropped_refs = {d.ref for d in dropped}
-        left = [
-            j
-            for j in searched.servable
-            if j not in served and problem.jobs[j].ref not in dropped_refs
-        ]
-        unassigned = searched.rejected + dropped + explain_left_out(problem, left, routes)
+        unassigned = searched.rejected + left_out_after_timing(
+            problem, searched.servable, routes, dropped
+        )
         stats = {**searched.stats, "searched_stops": float(len(searched.routed))}
         return PlanResult(
             problem.origin, routes, unassigned, self.name, searched.elapsed_s(), stats

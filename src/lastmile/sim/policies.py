@@ -38,7 +38,7 @@ from lastmile.domain.events import Command, DomainEvent
 from lastmile.domain.order import stop_for_order
 from lastmile.planning.assemble import assemble
 from lastmile.planning.construct import construct
-from lastmile.planning.diagnose import explain_left_out, precheck
+from lastmile.planning.diagnose import left_out_after_timing, precheck
 from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.solver import (
     PlanResult,
@@ -87,10 +87,7 @@ class GreedySolver:
                 best = (score, routes, dropped)
         assert best is not None
         _, routes, dropped = best
-        served = {v.job for r in routes for v in r.visits}
-        gone = {d.ref for d in dropped}
-        left = [j for j in servable if j not in served and problem.jobs[j].ref not in gone]
-        unassigned = rejected + dropped + explain_left_out(problem, left, routes)
+        unassigned = rejected + left_out_after_timing(problem, servable, routes, dropped)
         return PlanResult(
             problem.origin, routes, unassigned, self.name, time.perf_counter() - began
         )
