@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from lastmile.domain.errors import InvalidInput, LastMileError
+from lastmile.domain.errors import LastMileError
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +32,7 @@ def dynamic(
     from rich.table import Table
 
     from lastmile.dispatch.dynamic.hindsight import solve_hindsight
-    from lastmile.dispatch.dynamic.instance import load_instance
+    from lastmile.dispatch.dynamic.instance import load_instance, positive_seconds
     from lastmile.dispatch.dynamic.runner import EpochRecord, run_day
 
     console = Console()
@@ -60,11 +60,8 @@ def dynamic(
         )
 
     try:
-        if hindsight is not None and not hindsight > 0:
-            # checked before the day is played, not after it
-            raise InvalidInput(
-                f"must be a positive number of seconds, got {hindsight}", field="hindsight"
-            )
+        if hindsight is not None:  # checked before the day is played, not after it
+            positive_seconds(hindsight, "hindsight")
         instance = load_instance(file)
         result = run_day(instance, seed, policy, epoch_time_limit, on_epoch=show)
         out: dict[str, object] = result.to_json()

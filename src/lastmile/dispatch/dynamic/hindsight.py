@@ -11,16 +11,14 @@ greedy. Started from the per-epoch routes it can only improve on them.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from lastmile.dispatch.dynamic.environment import DayRequests, DynamicEnvironment
-from lastmile.dispatch.dynamic.instance import DayInstance
+from lastmile.dispatch.dynamic.instance import DayInstance, positive_seconds
 from lastmile.dispatch.dynamic.rules import RuleViolation
 from lastmile.dispatch.dynamic.sampling import DISPATCH_MARGIN_S, EPOCH_S
-from lastmile.domain.errors import InvalidInput
 from lastmile.planning.pyvrp_arrays import ArrayVRP, solve_arrays
 
 
@@ -92,10 +90,7 @@ def solve_hindsight(
 
     ``start_share`` of the time builds the per-epoch start, the rest improves the whole day.
     """
-    if not math.isfinite(time_limit_s) or time_limit_s <= 0:
-        raise InvalidInput(
-            f"must be a positive number of seconds, got {time_limit_s}", field="hindsight"
-        )
+    positive_seconds(time_limit_s, "hindsight")
     problem = hindsight_problem(instance, day)
     start = per_epoch_routes(problem, day.epochs, start_share * time_limit_s, seed)
     solution = solve_arrays(

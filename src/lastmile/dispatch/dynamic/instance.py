@@ -7,6 +7,7 @@ customers), with the depot's window as the planning horizon.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,12 @@ class DayInstance:
             )
         if self.capacity <= 0 or (self.demands > self.capacity).any():
             raise InvalidInput("every demand must fit the capacity", field="capacity")
+
+
+def positive_seconds(value: float, field: str) -> None:
+    """A time limit must be a positive, finite number of seconds (InvalidInput naming it)."""
+    if not math.isfinite(value) or value <= 0:
+        raise InvalidInput(f"must be a positive number of seconds, got {value}", field=field)
 
 
 def load_instance(path: Path) -> DayInstance:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lastmile.dispatch.dynamic.environment import DayRequests, DynamicEnvironment
-from lastmile.dispatch.dynamic.instance import DayInstance
+from lastmile.dispatch.dynamic.instance import DayInstance, positive_seconds
 from lastmile.dispatch.dynamic.policies import Policy, make_policy
-from lastmile.domain.errors import InvalidInput
 
 GRACE_S = 2.0  # the competition's wall-clock grace over the epoch limit
 
@@ -63,11 +61,7 @@ def run_day(
     on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> DayResult:
     """Play the day; the environment checks every epoch's routes and raises on a broken rule."""
-    if not math.isfinite(epoch_time_limit_s) or epoch_time_limit_s <= 0:
-        raise InvalidInput(
-            f"must be a positive number of seconds, got {epoch_time_limit_s}",
-            field="epoch_time_limit",
-        )
+    positive_seconds(epoch_time_limit_s, "epoch_time_limit")
     env = DynamicEnvironment(instance, seed)
     chosen = policy or make_policy(policy_name, seed)
     result = DayResult(instance.name, seed, policy_name, epoch_time_limit_s)
