@@ -70,6 +70,8 @@ class MqttBridge:
         self.store, self.topic, self.flush_s = store, topic, flush_s
         self.monitor = monitor
         self.stats = BridgeStats()
+        # Set once the broker has acknowledged the subscription, not merely the connection:
+        # a message published between the two would never reach this bridge.
         self.connected = threading.Event()
         self._queue: deque[Any] = deque()
         # A client id of its own: the broker drops the older of two clients sharing an id,
@@ -78,24 +80,30 @@ class MqttBridge:
             CallbackAPIVersion.VERSION2, client_id=f"lastmile-bridge-{uuid.uuid4().hex[:12]}"
         )
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         self._host, self._port = host, port
 
     def _on_connect(self, client: Any, _userdata: Any, _flags: Any, reason: Any, _p: Any) -> None:
         if not reason.is_failure:
             client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(self, _client: Any, _userdata: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        if reasons and not any(r.is_failure for r in reasons):
             self.connected.set()
 
     def _on_message(self, _client: Any, _userdata: Any, message: Any) -> None:
         from lastmile.tracking.wire import device_from_topic, pings_from_payload
 
-        self.stats.messages += 1
         try:
             device = device_from_topic(message.topic)
             self._queue.extend(pings_from_payload(message.payload, device, message.topic))
         except LastMileError as exc:
             self.stats.bad_messages += 1
             self.stats.errors = [*self.stats.errors[-9:], str(exc)]
+        # Counted only once its pings are queued, so a caller who sees the count and then
+        # flushes is sure to ingest them.
+        self.stats.messages += 1
 
     def start(self) -> None:
         self._client.connect(self._host, self._port, keepalive=30)

@@ -71,6 +71,7 @@ def wait_for(condition: object, seconds: float = 10.0) -> None:
         if condition():  # type: ignore[operator]
             return
         time.sleep(0.05)
+    pytest.fail(f"the bridge did not receive the published messages within {seconds:.0f} s")
 
 
 def test_pings_published_over_mqtt_are_stored_once_even_when_replayed(
