@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from lastmile.dispatch.replan_problem import RestOfDay, rest_of_day
+from lastmile.dispatch.replan_problem import RestOfDay, rest_of_day, why_no_vehicle
 from lastmile.dispatch.replan_split import solve_parts
 from lastmile.dispatch.state import DayState
+from lastmile.domain import UnassignedReason
 from lastmile.planning.assemble import assemble
 from lastmile.planning.solver import (
     PlanResult,
@@ -23,6 +24,7 @@ from lastmile.planning.solver import (
     RouteResult,
     Solver,
     StopVisit,
+    UnassignedStop,
 )
 
 
@@ -128,10 +130,18 @@ def replan(state: DayState, solver: Solver, policy: ReplanPolicy | None = None) 
     margin = 0.1 + 0.0001 * len(rest.problem.jobs)
     budget = max(0.1, policy.time_limit_s - (time.perf_counter() - began) - margin)
     result = solve_parts(rest, solver, budget, policy.seed, policy.workers)
+    result.unassigned = [_explained(state, rest, u) for u in result.unassigned]
     kept = _gentle(rest, result, policy)
     day_plan = merge(state, rest, result)
     changes = diff(state, rest, result, policy)
     return Replan(rest, result, day_plan, changes, kept, time.perf_counter() - began)
+
+
+def _explained(state: DayState, rest: RestOfDay, stop: UnassignedStop) -> UnassignedStop:
+    if stop.reason is not UnassignedReason.NO_VEHICLE:
+        return stop
+    why = why_no_vehicle(state, rest, stop.ref)
+    return stop if why is None else replace(stop, detail=why)
 
 
 def diff(

@@ -177,6 +177,52 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer, after_load)
 
 
+def why_no_vehicle(state: DayState, rest: RestOfDay, ref: str) -> str | None:
+    """Why no vehicle that may serve stop ``ref`` is in the re-plan, naming each, or None
+    when one is (then the solver's own reason stands).
+
+    The re-plan leaves out vehicles that broke down or made all their trips, and a van on
+    its last trip has no vehicle for later ones; "no vehicle available" would hide that the
+    hub has vans, all of them out for the day.
+    """
+    day = state.problem
+    j = day.job_index().get(ref)
+    if j is None:
+        return None
+    job = day.jobs[j]
+    n = rest.problem.job_index().get(ref)
+    if n is not None and rest.problem.jobs[n].hub is not None:
+        job = replace(job, hub=rest.problem.jobs[n].hub)  # "any hub" resolved to a real one
+    in_replan = {rest.day_vehicle[m] for m in range(len(rest.problem.vehicles))}
+    later = {rest.day_vehicle[m] for m in rest.after_load}
+    made = _trips_made(state)
+    why: dict[str, list[str]] = {}
+    for k, v in enumerate(day.vehicles):
+        if not v.serves(job):
+            continue
+        s = state.vehicles[v.ref]
+        if s.broken:
+            why.setdefault("broke down", []).append(v.ref)
+        elif s.at_hub and k not in in_replan:
+            why.setdefault(f"made all its trips ({v.max_trips})", []).append(v.ref)
+        elif s.at_hub or k in later:
+            return None
+        elif made[v.ref] >= v.max_trips:
+            why.setdefault("on its last trip of the day", []).append(v.ref)
+        else:
+            why.setdefault("back from its load too late for another trip", []).append(v.ref)
+    if not why:
+        return None
+    hub = day.hubs[job.hub].ref if job.hub is not None and job.hub < len(day.hubs) else "any hub"
+    parts = [f"{_some(refs)} {what}" for what, refs in why.items()]
+    return f"every vehicle that may serve it from {hub} is out for the day: " + "; ".join(parts)
+
+
+def _some(refs: list[str], shown: int = 4) -> str:
+    more = len(refs) - shown
+    return ", ".join(refs[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
 def _after_load(
     state: DayState, problem: PlanningProblem, day_vehicle: list[int], made: dict[str, int]
 ) -> dict[int, int]:

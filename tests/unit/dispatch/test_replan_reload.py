@@ -162,3 +162,45 @@ def test_loads_keep_their_order_when_the_side_process_fails(
     assert road
     for route in road:
         assert tuple(v.job for v in route.visits) == warm[route.vehicle]
+
+
+def test_a_stop_no_van_can_take_any_more_names_the_vans_and_why() -> None:
+    from datetime import timedelta
+
+    from lastmile.bootstrap import memory_uow_factory
+    from lastmile.dispatch import commands as c
+    from lastmile.dispatch.handlers import DispatchContext
+    from lastmile.dispatch.replanning import dispatch_bus
+    from lastmile.dispatch.rules import RuleSet
+
+    from .day import ORIGIN, point
+
+    # one trip a day each; the second van starts an hour after the first
+    problem = day(12, 2)
+    first_van, second_van = problem.vehicles
+    second_van = replace(second_van, shift_start_s=first_van.shift_start_s + HOUR)
+    vans = tuple(replace(v, capacity=(10**9, 10**9, 6)) for v in (first_van, second_van))
+    problem = replace(problem, vehicles=vans)
+    first = plan(problem, 0.5)
+    assert first.served == 12
+    ends = {r.vehicle_ref: r for r in first.routes}
+    back = ends["V0"].end_s + 60
+    assert ends["V1"].start_s < back < ends["V1"].end_s, "V1 is out when V0 is back"
+    state = advance(problem, first, back)
+    ctx = DispatchContext(state, PyVRPSolver(), FAST, rules=RuleSet(()))
+    bus = dispatch_bus(ctx, memory_uow_factory())
+    window = (ORIGIN + timedelta(seconds=back + HOUR), ORIGIN + timedelta(seconds=back + 4 * HOUR))
+    bus.handle(
+        c.AddStopToDay(stop_ref="NEW", hub_ref="H1", location=point(1.0, 1.0), windows=(window,))
+    )
+    bus.handle(c.Replan(reason="a new order", trigger="test"))
+    left = {u.ref: u for u in ctx.state.plan.unassigned}
+    assert left["NEW"].reason.value == "no_vehicle"
+    assert left["NEW"].detail == (
+        "every vehicle that may serve it from H1 is out for the day: "
+        "V0 made all its trips (1); V1 on its last trip of the day"
+    )
+    bus.handle(c.ReportBreakdown(vehicle_ref="V1"))
+    bus.handle(c.Replan(reason="a breakdown", trigger="test"))
+    left = {u.ref: u for u in ctx.state.plan.unassigned}
+    assert left["NEW"].detail.endswith("V0 made all its trips (1); V1 broke down")
