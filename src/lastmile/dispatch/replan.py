@@ -141,7 +141,7 @@ def _explained(state: DayState, rest: RestOfDay, stop: UnassignedStop) -> Unassi
     if stop.reason is not UnassignedReason.NO_VEHICLE:
         return stop
     why = why_no_vehicle(state, rest, stop.ref)
-    return stop if why is None else replace(stop, detail=why)
+    return stop if why is None else replace(stop, reason=why[0], detail=why[1])
 
 
 def diff(

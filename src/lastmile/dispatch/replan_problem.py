@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
-from lastmile.domain import StopKind
+from lastmile.domain import StopKind, UnassignedReason
 from lastmile.geo.points import as_lat_lon, haversine_m
 from lastmile.planning.construct import construct
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
@@ -177,13 +177,15 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer, after_load)
 
 
-def why_no_vehicle(state: DayState, rest: RestOfDay, ref: str) -> str | None:
+def why_no_vehicle(
+    state: DayState, rest: RestOfDay, ref: str
+) -> tuple[UnassignedReason, str] | None:
     """Why no vehicle that may serve stop ``ref`` is in the re-plan, naming each, or None
     when one is (then the solver's own reason stands).
 
-    The re-plan leaves out vehicles that broke down or made all their trips, and a van on
-    its last trip has no vehicle for later ones; "no vehicle available" would hide that the
-    hub has vans, all of them out for the day.
+    The re-plan leaves out vehicles that broke down, made all their trips or ended their
+    shift, and a van on its last trip has no vehicle for later ones; "no vehicle available"
+    would hide that the hub has vans, all of them out for the day.
     """
     day = state.problem
     j = day.job_index().get(ref)
@@ -193,29 +195,44 @@ def why_no_vehicle(state: DayState, rest: RestOfDay, ref: str) -> str | None:
     n = rest.problem.job_index().get(ref)
     if n is not None and rest.problem.jobs[n].hub is not None:
         job = replace(job, hub=rest.problem.jobs[n].hub)  # "any hub" resolved to a real one
-    in_replan = {rest.day_vehicle[m] for m in range(len(rest.problem.vehicles))}
-    later = {rest.day_vehicle[m] for m in rest.after_load}
+    if not any(job.skills <= v.skills for v in day.vehicles):
+        return UnassignedReason.SKILL, f"no vehicle has {sorted(job.skills)}"
+    if not any(job.skills <= v.skills and job.access <= v.passes for v in day.vehicles):
+        return UnassignedReason.ACCESS, f"no vehicle may enter {sorted(job.access)}"
+    # each day vehicle's seat at a real hub in the re-plan: itself, or its trips after a load
+    at_hub = {
+        rest.day_vehicle[m]: v
+        for m, v in enumerate(rest.problem.vehicles)
+        if rest.problem.hubs[v.start_hub].ref in rest.hub_refs
+    }
     made = _trips_made(state)
     why: dict[str, list[str]] = {}
     for k, v in enumerate(day.vehicles):
         if not v.serves(job):
             continue
         s = state.vehicles[v.ref]
+        seat = at_hub.get(k)
         if s.broken:
-            why.setdefault("broke down", []).append(v.ref)
-        elif s.at_hub and k not in in_replan:
-            why.setdefault(f"made all its trips ({v.max_trips})", []).append(v.ref)
-        elif s.at_hub or k in later:
-            return None
+            out = "broke down"
+        elif seat is not None:
+            if seat.latest_return_s > seat.shift_start_s:
+                return None
+            out = "shift over"
+        elif s.at_hub:
+            out = "made all its trips"
         elif made[v.ref] >= v.max_trips:
-            why.setdefault("on its last trip of the day", []).append(v.ref)
+            out = "on its last trip"
         else:
-            why.setdefault("back from its load too late for another trip", []).append(v.ref)
+            out = "back from its load too late for another trip"
+        why.setdefault(out, []).append(v.ref)
     if not why:
         return None
     hub = day.hubs[job.hub].ref if job.hub is not None and job.hub < len(day.hubs) else "any hub"
-    parts = [f"{_some(refs)} {what}" for what, refs in why.items()]
-    return f"every vehicle that may serve it from {hub} is out for the day: " + "; ".join(parts)
+    parts = "; ".join(f"{out}: {_some(refs)}" for out, refs in why.items())
+    return (
+        UnassignedReason.NO_VEHICLE,
+        f"every vehicle from {hub} that may serve it is out ({parts})",
+    )
 
 
 def _some(refs: list[str], shown: int = 4) -> str:

@@ -197,10 +197,10 @@ def test_a_stop_no_van_can_take_any_more_names_the_vans_and_why() -> None:
     left = {u.ref: u for u in ctx.state.plan.unassigned}
     assert left["NEW"].reason.value == "no_vehicle"
     assert left["NEW"].detail == (
-        "every vehicle that may serve it from H1 is out for the day: "
-        "V0 made all its trips (1); V1 on its last trip of the day"
+        "every vehicle from H1 that may serve it is out "
+        "(made all its trips: V0; on its last trip: V1)"
     )
     bus.handle(c.ReportBreakdown(vehicle_ref="V1"))
     bus.handle(c.Replan(reason="a breakdown", trigger="test"))
     left = {u.ref: u for u in ctx.state.plan.unassigned}
-    assert left["NEW"].detail.endswith("V0 made all its trips (1); V1 broke down")
+    assert left["NEW"].detail.endswith("(made all its trips: V0; broke down: V1)")
