@@ -29,6 +29,7 @@ from lastmile.planning.solver import (
     Solver,
     UnassignedStop,
 )
+from lastmile.planning.timing import fit
 
 #: Wall time per van on the road for sequencing its load (seconds), and the share of the
 #: budget those vans may take at most.
@@ -221,6 +222,38 @@ def _loads_as_they_are(
     return routes, unassigned
 
 
+def _leave_when_back(
+    rest: RestOfDay, loads: list[RouteResult], routes: list[RouteResult]
+) -> list[RouteResult]:
+    """Trips after a load leave when the van is back from the load as sequenced.
+
+    Their vehicle starts when the load, in its current order, is done: the hub part's search
+    needs that moment before the loads are sequenced. A better order brings the van back
+    earlier, and it would wait at the hub. Its later trips are re-timed from its return
+    (the problem's vehicle with them) where they stay feasible.
+    """
+    back = {r.vehicle: r.end_s for r in loads}
+    vehicles = list(rest.problem.vehicles)
+    out: list[RouteResult] = []
+    for route in routes:
+        load = rest.after_load.get(route.vehicle)
+        v = vehicles[route.vehicle]
+        if load is None or load not in back or back[load] >= v.shift_start_s:
+            out.append(route)
+            continue
+        gained = v.shift_start_s - back[load]
+        work = None if v.max_work_s is None else v.max_work_s + gained
+        vehicles[route.vehicle] = replace(v, shift_start_s=back[load], max_work_s=work)
+        rest.problem.vehicles = tuple(vehicles)
+        timed, violations = fit(rest.problem, route.plan(), None)
+        if violations or timed.start_s >= route.start_s:
+            vehicles[route.vehicle] = v
+            rest.problem.vehicles = tuple(vehicles)
+            timed = route
+        out.append(timed)
+    return out
+
+
 def solve_parts(
     rest: RestOfDay, solver: Solver, budget_s: float, seed: int, workers: int
 ) -> PlanResult:
@@ -244,7 +277,7 @@ def solve_parts(
         loads = _loads_back(started, LOADS_WAIT_S) or _loads_as_they_are(rest, vans)
     assert loads is not None
     routes, unassigned = loads
-    routes += [_lift(r, vehicles, jobs) for r in result.routes]
+    routes += _leave_when_back(rest, routes, [_lift(r, vehicles, jobs) for r in result.routes])
     unassigned += result.unassigned
     routes.sort(key=lambda r: r.vehicle)
     return PlanResult(

@@ -204,3 +204,37 @@ def test_a_stop_no_van_can_take_any_more_names_the_vans_and_why() -> None:
     bus.handle(c.Replan(reason="a breakdown", trigger="test"))
     left = {u.ref: u for u in ctx.state.plan.unassigned}
     assert left["NEW"].detail.endswith("(made all its trips: V0; broke down: V1)")
+
+
+def test_the_later_trips_leave_when_a_better_order_brings_the_van_back(
+    morning: tuple[PlanningProblem, PlanResult],
+) -> None:
+    import random
+
+    state = _on_the_road_with_trips_to_come(*morning)
+    # the van's load in a shuffled order: the re-plan sequences it better, so the van is
+    # back before the moment its later trips were planned from
+    van = next(r for r in state.plan.routes if state.vehicles[r.vehicle_ref].loaded)
+    aboard = state.vehicles[van.vehicle_ref].loaded
+    at = [k for k, v in enumerate(van.visits) if v.ref in aboard]
+    shuffled = [van.visits[k] for k in at]
+    random.Random(0).shuffle(shuffled)
+    visits = list(van.visits)
+    for k, visit in zip(at, shuffled, strict=True):
+        visits[k] = visit
+    routes = [replace(r, visits=visits) if r is van else r for r in state.plan.routes]
+    state.plan = replace(state.plan, routes=routes)
+    planned_from = {
+        v.ref: v.shift_start_s for v in rest_of_day(state).problem.vehicles if v.ref.endswith("+")
+    }
+    result = replan(state, PyVRPSolver(), FAST)
+    p, routes_now = result.rest.problem, {r.vehicle: r for r in result.result.routes}
+    assert check(p, result.result.routes, result.result.unassigned) == []
+    earlier = 0
+    for later, load in result.rest.after_load.items():
+        if later not in routes_now or load not in routes_now:
+            continue
+        back, leaves = routes_now[load].end_s, routes_now[later].start_s
+        assert back <= leaves <= planned_from[p.vehicles[later].ref]
+        earlier += leaves < planned_from[p.vehicles[later].ref]
+    assert earlier, "a van back early leaves early for its later trips"
