@@ -130,18 +130,20 @@ def replan(state: DayState, solver: Solver, policy: ReplanPolicy | None = None) 
     margin = 0.1 + 0.0001 * len(rest.problem.jobs)
     budget = max(0.1, policy.time_limit_s - (time.perf_counter() - began) - margin)
     result = solve_parts(rest, solver, budget, policy.seed, policy.workers)
-    result.unassigned = [_explained(state, rest, u) for u in result.unassigned]
+    _explained(state, rest, result.unassigned)
     kept = _gentle(rest, result, policy)
     day_plan = merge(state, rest, result)
     changes = diff(state, rest, result, policy)
     return Replan(rest, result, day_plan, changes, kept, time.perf_counter() - began)
 
 
-def _explained(state: DayState, rest: RestOfDay, stop: UnassignedStop) -> UnassignedStop:
-    if stop.reason is not UnassignedReason.NO_VEHICLE:
-        return stop
-    why = why_no_vehicle(state, rest, stop.ref)
-    return stop if why is None else replace(stop, reason=why[0], detail=why[1])
+def _explained(state: DayState, rest: RestOfDay, left: list[UnassignedStop]) -> None:
+    """Planning's "no vehicle" reasons, told in the day's terms (which vehicles are out)."""
+    refs = [u.ref for u in left if u.reason is UnassignedReason.NO_VEHICLE]
+    why = why_no_vehicle(state, rest, refs) if refs else {}
+    left[:] = [
+        replace(u, reason=why[u.ref][0], detail=why[u.ref][1]) if u.ref in why else u for u in left
+    ]
 
 
 def diff(

@@ -22,6 +22,7 @@ with tens of kilometres of detour (docs/benchmarks/sim.md). Parcels on board sta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from lastmile.dispatch.known_points import known_points
@@ -178,27 +179,16 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
 
 
 def why_no_vehicle(
-    state: DayState, rest: RestOfDay, ref: str
-) -> tuple[UnassignedReason, str] | None:
-    """Why no vehicle that may serve stop ``ref`` is in the re-plan, naming each, or None
-    when one is (then the solver's own reason stands).
+    state: DayState, rest: RestOfDay, refs: Sequence[str]
+) -> dict[str, tuple[UnassignedReason, str]]:
+    """Why no vehicle that may serve each of these stops is in the re-plan, naming each;
+    a stop that has one is not in the answer (the solver's own reason stands).
 
     The re-plan leaves out vehicles that broke down, made all their trips or ended their
     shift, and a van on its last trip has no vehicle for later ones; "no vehicle available"
     would hide that the hub has vans, all of them out for the day.
     """
     day = state.problem
-    j = day.job_index().get(ref)
-    if j is None:
-        return None
-    job = day.jobs[j]
-    n = rest.problem.job_index().get(ref)
-    if n is not None and rest.problem.jobs[n].hub is not None:
-        job = replace(job, hub=rest.problem.jobs[n].hub)  # "any hub" resolved to a real one
-    if not any(job.skills <= v.skills for v in day.vehicles):
-        return UnassignedReason.SKILL, f"no vehicle has {sorted(job.skills)}"
-    if not any(job.skills <= v.skills and job.access <= v.passes for v in day.vehicles):
-        return UnassignedReason.ACCESS, f"no vehicle may enter {sorted(job.access)}"
     # each day vehicle's seat at a real hub in the re-plan: itself, or its trips after a load
     at_hub = {
         rest.day_vehicle[m]: v
@@ -206,33 +196,49 @@ def why_no_vehicle(
         if rest.problem.hubs[v.start_hub].ref in rest.hub_refs
     }
     made = _trips_made(state)
-    why: dict[str, list[str]] = {}
+    out: list[str | None] = []
     for k, v in enumerate(day.vehicles):
-        if not v.serves(job):
-            continue
-        s = state.vehicles[v.ref]
-        seat = at_hub.get(k)
+        s, seat = state.vehicles[v.ref], at_hub.get(k)
         if s.broken:
-            out = "broke down"
+            out.append("broke down")
         elif seat is not None:
-            if seat.latest_return_s > seat.shift_start_s:
-                return None
-            out = "shift over"
+            out.append(None if seat.latest_return_s > seat.shift_start_s else "shift over")
         elif s.at_hub:
-            out = "made all its trips"
+            out.append("made all its trips")
         elif made[v.ref] >= v.max_trips:
-            out = "on its last trip"
+            out.append("on its last trip")
         else:
-            out = "back from its load too late for another trip"
-        why.setdefault(out, []).append(v.ref)
-    if not why:
-        return None
-    hub = day.hubs[job.hub].ref if job.hub is not None and job.hub < len(day.hubs) else "any hub"
-    parts = "; ".join(f"{out}: {_some(refs)}" for out, refs in why.items())
-    return (
-        UnassignedReason.NO_VEHICLE,
-        f"every vehicle from {hub} that may serve it is out ({parts})",
-    )
+            out.append("back from its load too late for another trip")
+    day_index, rest_index = day.job_index(), rest.problem.job_index()
+    answer: dict[str, tuple[UnassignedReason, str]] = {}
+    for ref in refs:
+        if ref not in day_index:
+            continue
+        job = day.jobs[day_index[ref]]
+        n = rest_index.get(ref)
+        if n is not None and rest.problem.jobs[n].hub is not None:
+            job = replace(job, hub=rest.problem.jobs[n].hub)  # "any hub" resolved
+        if not any(job.skills <= v.skills for v in day.vehicles):
+            answer[ref] = UnassignedReason.SKILL, f"no vehicle has {sorted(job.skills)}"
+            continue
+        if not any(job.skills <= v.skills and job.access <= v.passes for v in day.vehicles):
+            answer[ref] = UnassignedReason.ACCESS, f"no vehicle may enter {sorted(job.access)}"
+            continue
+        why: dict[str, list[str]] = {}
+        for k, v in enumerate(day.vehicles):
+            if v.serves(job):
+                why.setdefault(out[k] or "", []).append(v.ref)
+        if not why or "" in why:
+            continue
+        hub = (
+            day.hubs[job.hub].ref if job.hub is not None and job.hub < len(day.hubs) else "any hub"
+        )
+        causes = "; ".join(f"{cause}: {_some(names)}" for cause, names in why.items())
+        answer[ref] = (
+            UnassignedReason.NO_VEHICLE,
+            f"every vehicle from {hub} that may serve it is out ({causes})",
+        )
+    return answer
 
 
 def _some(refs: list[str], shown: int = 4) -> str:
