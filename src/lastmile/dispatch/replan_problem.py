@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from lastmile.dispatch.known_points import known_points
 from lastmile.dispatch.state import DayState, VehicleState
@@ -216,13 +217,19 @@ def why_no_vehicle(
             continue
         job = day.jobs[day_index[ref]]
         n = rest_index.get(ref)
-        if n is not None and rest.problem.jobs[n].hub is not None:
-            job = replace(job, hub=rest.problem.jobs[n].hub)  # "any hub" resolved
-        if not any(job.skills <= v.skills for v in day.vehicles):
-            answer[ref] = UnassignedReason.SKILL, f"no vehicle has {sorted(job.skills)}"
+        there = None if n is None else rest.problem.jobs[n].hub
+        if there is not None and there >= len(day.hubs):  # on board: its van's own reason
             continue
-        if not any(job.skills <= v.skills and job.access <= v.passes for v in day.vehicles):
-            answer[ref] = UnassignedReason.ACCESS, f"no vehicle may enter {sorted(job.access)}"
+        if there is not None:
+            job = replace(job, hub=there)  # "any hub" resolved to a real one
+        hub = "any hub" if job.hub is None else day.hubs[job.hub].ref
+        home = [v for v in day.vehicles if job.hub is None or v.start_hub == job.hub]
+        if not any(job.skills <= v.skills for v in home):
+            answer[ref] = UnassignedReason.SKILL, f"no vehicle from {hub} has {_names(job.skills)}"
+            continue
+        if not any(job.skills <= v.skills and job.access <= v.passes for v in home):
+            detail = f"no vehicle from {hub} may enter {_names(job.access)}"
+            answer[ref] = UnassignedReason.ACCESS, detail
             continue
         why: dict[str, list[str]] = {}
         for k, v in enumerate(day.vehicles):
@@ -230,15 +237,16 @@ def why_no_vehicle(
                 why.setdefault(out[k] or "", []).append(v.ref)
         if not why or "" in why:
             continue
-        hub = (
-            day.hubs[job.hub].ref if job.hub is not None and job.hub < len(day.hubs) else "any hub"
-        )
         causes = "; ".join(f"{cause}: {_some(names)}" for cause, names in why.items())
         answer[ref] = (
             UnassignedReason.NO_VEHICLE,
             f"every vehicle from {hub} that may serve it is out ({causes})",
         )
     return answer
+
+
+def _names(items: frozenset[Any]) -> str:
+    return ", ".join(sorted(str(getattr(x, "value", x)) for x in items))
 
 
 def _some(refs: list[str], shown: int = 4) -> str:

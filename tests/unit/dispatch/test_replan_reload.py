@@ -172,6 +172,7 @@ def test_a_stop_no_van_can_take_any_more_names_the_vans_and_why() -> None:
     from lastmile.dispatch.handlers import DispatchContext
     from lastmile.dispatch.replanning import dispatch_bus
     from lastmile.dispatch.rules import RuleSet
+    from lastmile.domain import Skill
 
     from .day import ORIGIN, point
 
@@ -204,6 +205,19 @@ def test_a_stop_no_van_can_take_any_more_names_the_vans_and_why() -> None:
     bus.handle(c.Replan(reason="a breakdown", trigger="test"))
     left = {u.ref: u for u in ctx.state.plan.unassigned}
     assert left["NEW"].detail.endswith("(made all its trips: V0; broke down: V1)")
+    # no vehicle of the hub could ever serve this one: that, not who is out, is the reason
+    bus.handle(
+        c.AddStopToDay(
+            stop_ref="AGE", hub_ref="H1", location=point(1.0, 1.0), windows=(window,),
+            skills=frozenset({Skill.AGE_CHECK}),
+        )
+    )  # fmt: skip
+    bus.handle(c.Replan(reason="a new order", trigger="test"))
+    left = {u.ref: u for u in ctx.state.plan.unassigned}
+    assert (left["AGE"].reason.value, left["AGE"].detail) == (
+        "skill",
+        "no vehicle from H1 has age_check",
+    )
 
 
 def test_the_later_trips_leave_when_a_better_order_brings_the_van_back(
