@@ -42,10 +42,11 @@ def test_a_re_plan_uses_most_of_its_budget_and_stays_within_it(
     with_a_van_off_duty: DayState,
 ) -> None:
     # A timed search runs to its deadline; a re-plan that returned after half its budget
-    # left plans on the table. The upper bound has room for a loaded machine.
+    # left plans on the table. The upper bound has room for a loaded machine (the test
+    # suite runs two processes on two cores, and the re-plan forks a side process).
     budget = 1.5
     result = replan(with_a_van_off_duty, PyVRPSolver(), ReplanPolicy(budget, workers=1, seed=2))
-    assert 0.7 * budget <= result.runtime_s <= budget + 0.5
+    assert 0.7 * budget <= result.runtime_s <= budget + 1.0
 
 
 def test_with_every_van_at_the_hub_off_duty_the_rest_is_left_out_with_reasons() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import queue
 import time
+from typing import Any
 
 import pytest
 import pyvrp
@@ -38,13 +40,21 @@ def _data(day: PlanningProblem) -> pyvrp.ProblemData:
     return encode(day, jobs).data
 
 
+def _delivered(q: Any, seconds: float = 10.0) -> None:
+    """Wait until a queue's feeder thread has put what was sent into its pipe."""
+    end = time.monotonic() + seconds
+    while q.empty():
+        assert time.monotonic() < end, "the queue never delivered"
+        time.sleep(0.01)
+
+
 def test_a_worker_continues_from_a_better_solution_a_peer_offers() -> None:
     data = _data(_day())
     good = run_walk(data, WorkerParams(seed=9, iterations=2_000), math.inf, None, None)
     ctx = multiprocessing.get_context("fork")
     inbox, peer = ctx.Queue(), ctx.Queue()
     inbox.put((-1, 1, objective(good), good))
-    time.sleep(0.1)  # the queue's feeder thread delivers it
+    _delivered(inbox)
     best = run_walk(
         data,
         WorkerParams(seed=1),
@@ -63,8 +73,12 @@ def test_a_worker_posts_its_improved_best_to_its_peers() -> None:
         data, WorkerParams(seed=1), time.monotonic() + 0.3, None, Mailbox(inbox, [peer], 0.0)
     )
     posts = []
-    while not peer.empty():
-        posts.append(peer.get(timeout=1))
+    # the worker's queue feeds the pipe from a thread: an empty() check may run before it
+    while True:
+        try:
+            posts.append(peer.get(timeout=1))
+        except queue.Empty:
+            break
     assert posts, "nothing was posted"
     costs = [c for _, _, c, _ in posts]
     assert costs == sorted(costs, reverse=True)  # only improvements are posted
@@ -90,7 +104,8 @@ def test_two_cooperating_workers_give_a_checked_plan_within_the_time_limit() -> 
     day = _day(40)
     began = time.perf_counter()
     result = PyVRPSolver().solve(day, SolveOptions(time_limit_s=1.5, seed=3, workers=2))
-    assert time.perf_counter() - began < 1.5 + 1.0
+    # the limit holds up to the workers' start and collection, with room for a busy machine
+    assert time.perf_counter() - began < 1.5 + 3.0
     assert check(day, result.routes, result.unassigned) == []
     assert result.served == 40
 
