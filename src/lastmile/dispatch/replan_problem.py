@@ -54,6 +54,8 @@ class RestOfDay:
     defer_cost_cents: int = SolveOptions.defer_cost_cents
     #: re-plan vehicle of a van's trips after its load -> the vehicle delivering the load
     after_load: dict[int, int] = field(default_factory=dict)
+    #: vehicle ref -> trips begun today, as the re-plan counted them
+    trips_made: dict[str, int] = field(default_factory=dict)
 
 
 def _work_left(v: VehicleSpec, s: VehicleState) -> int | None:
@@ -176,7 +178,7 @@ def rest_of_day(state: DayState, defer_value_cents: int | None = None) -> RestOf
     warm += _idle_routes(problem, warm, sorted(skip), len(day.hubs))
     real = frozenset(h.ref for h in day.hubs)
     defer = SolveOptions.defer_cost_cents if defer_value_cents is None else defer_value_cents
-    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer, after_load)
+    return RestOfDay(problem, day_vehicle, day_job, depot, warm, real, defer, after_load, made)
 
 
 def why_no_vehicle(
@@ -196,7 +198,7 @@ def why_no_vehicle(
         for m, v in enumerate(rest.problem.vehicles)
         if rest.problem.hubs[v.start_hub].ref in rest.hub_refs
     }
-    made = _trips_made(state)
+    made = rest.trips_made
     out: list[str | None] = []
     for k, v in enumerate(day.vehicles):
         s, seat = state.vehicles[v.ref], at_hub.get(k)
