@@ -69,6 +69,8 @@ def comparison(args: argparse.Namespace) -> dict[str, Any]:
         config = replace(config, hold_stops=args.hold_stops)
     if args.defer_value is not None:
         config = replace(config, defer_value_cents=args.defer_value or None)
+    if args.improve_idle is not None:
+        config = replace(config, improve_idle=args.improve_idle)
     began = time.perf_counter()
     static, dynamic = _days(config, args)
     wall = time.perf_counter() - began
@@ -166,6 +168,12 @@ def main() -> None:
         type=int,
         default=None,
         help="comparison: SimConfig.defer_value_cents; 0: serve every stop that fits",
+    )
+    parser.add_argument(
+        "--improve-idle",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="comparison: SimConfig.improve_idle (improve the plan when no event waits)",
     )
     parser.add_argument("--workers", type=int, default=2, help="comparison days at a time")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON goes")

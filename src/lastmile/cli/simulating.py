@@ -63,6 +63,13 @@ def simulate(
             min=0,
         ),
     ] = 1_000,
+    improve_idle: Annotated[
+        bool,
+        typer.Option(
+            help="Dynamic days: at a re-plan interval with no event waiting, search the plan "
+            "again and keep it when it is better.",
+        ),
+    ] = False,
     database: Annotated[
         str | None,
         typer.Option(
@@ -115,6 +122,7 @@ def simulate(
             osm=osm,
             day=service_date,
             defer_value_cents=defer_value or None,
+            improve_idle=improve_idle,
         )
         remote = Remote(via, api_key, mqtt) if via or mqtt else None
         if remote is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from lastmile.domain import Coordinate, Skill, Zone
+from lastmile.domain import Coordinate, InvalidInput, Skill, Zone
 from lastmile.domain.events import Command
 
 
@@ -94,3 +94,20 @@ class ObserveSlots(Command):
 class Replan(Command):
     reason: str
     trigger: str = "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImprovePlan(Command):
+    """Search the day's plan again while no event is waiting; the new plan is adopted only
+    when it beats the current one. ``budget_s``: seconds for this step (None: the re-plan
+    policy's), so an event that arrives meanwhile waits that long at most."""
+
+    budget_s: float | None = None
+    trigger: str = "idle"
+
+    def __post_init__(self) -> None:
+        if self.budget_s is not None and not self.budget_s > 0:
+            raise InvalidInput(
+                f"budget_s must be a positive number of seconds, got {self.budget_s}",
+                field="budget_s",
+            )

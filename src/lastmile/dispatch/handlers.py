@@ -35,6 +35,9 @@ class DispatchContext:
     log: list[ReplanRecord] = field(default_factory=list)
     #: The latest re-plan in full (problem, result, changes), for callers and tests.
     last: Replan | None = None
+    #: Improvement steps tried so far: each searches with a seed of its own, so a step that
+    #: found nothing is not repeated as it was.
+    improve_steps: int = 0
 
     def seconds(self, moment: datetime) -> int:
         if moment.tzinfo is None:

@@ -9,6 +9,7 @@ from lastmile.dispatch import commands as c
 from lastmile.dispatch import events as ev
 from lastmile.dispatch import handlers as h
 from lastmile.dispatch.bus import Handler, Message, MessageBus
+from lastmile.dispatch.improve import improve
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replan import Replan, replan
 from lastmile.dispatch.replan_log import record_of, replanned_event
@@ -31,14 +32,30 @@ def _defer_unserved_failures(state: DayState, result: Replan) -> list[Message]:
 
 def replan_day(cmd: c.Replan, ctx: h.DispatchContext, uow: UnitOfWork) -> list[Message]:
     """Re-plan the rest of the day, record what changed and why, adopt the new plan."""
+    return _adopt(ctx, replan(ctx.state, ctx.solver, ctx.policy), cmd.reason, cmd.trigger)
+
+
+def improve_plan(cmd: c.ImprovePlan, ctx: h.DispatchContext, uow: UnitOfWork) -> list[Message]:
+    """One step of improving the plan between events; adopted and recorded only when the
+    new plan is better (nothing happens otherwise)."""
+    ctx.improve_steps += 1
+    policy = replace(ctx.policy, seed=ctx.policy.seed + ctx.improve_steps)
+    if cmd.budget_s is not None:
+        policy = replace(policy, time_limit_s=cmd.budget_s)
+    step = improve(ctx.state, ctx.solver, policy)
+    if not step.adopted:
+        return []
+    return _adopt(ctx, step.replan, step.why(), cmd.trigger)
+
+
+def _adopt(ctx: h.DispatchContext, result: Replan, reason: str, trigger: str) -> list[Message]:
     state = ctx.state
     before = state.plan.cost_cents
-    result = replan(state, ctx.solver, ctx.policy)
     deferred = _defer_unserved_failures(state, result)
     event = replanned_event(
         result,
-        reason=cmd.reason,
-        trigger=cmd.trigger,
+        reason=reason,
+        trigger=trigger,
         now_s=state.now_s,
         cost_before_cents=before,
         deferred=[m.stop_ref for m in deferred if isinstance(m, ev.StopDeferred)],
@@ -79,6 +96,7 @@ COMMANDS: dict[type, Handler] = {
     c.ObserveSlots: h.observe_slots,
     c.DispatchWaveEarly: h.dispatch_wave_early,
     c.Replan: replan_day,
+    c.ImprovePlan: improve_plan,
 }
 TRIGGERS = (
     ev.StopAddedToDay,

@@ -37,6 +37,9 @@ class SimConfig:
     #: in cents (dynamic only; ``None``: serve it whenever it fits, at any detour). See
     #: ``dispatch.replan.ReplanPolicy.defer_value_cents``.
     defer_value_cents: int | None = 1_000
+    #: At a re-plan interval with no event waiting, improve the plan instead (dynamic only;
+    #: ``dispatch.commands.ImprovePlan``).
+    improve_idle: bool = False
     flush_s: float = 300.0
     workers: int = 1
 

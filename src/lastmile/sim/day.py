@@ -226,6 +226,7 @@ class _Day:
             replan_every_s=config.replan_every_s,
             replan_stops=config.replan_stops,
             hold_stops=config.hold_stops,
+            improve_idle=config.improve_idle,
         )
         self.platform.publish(self.problem, plan, 0.0)
         return dispatcher
@@ -280,6 +281,7 @@ class _Day:
             "scenario": f"{self.scenario.city.name}, {len(self.scenario.orders)} orders",
             "vehicles": str(len(self.vans)),
             "replans": str(self.dispatcher.replans),
+            "improvements": str(self.dispatcher.improvements),
             "holds": str(self.dispatcher.holds),
             "trips": str(sum(len(v.loads) for v in self.vans.values())),
             "small_trips": str(sum(1 for v in self.vans.values() for n in v.loads if n <= 2)),

@@ -157,6 +157,9 @@ class Dispatcher:
     hold_stops: int = 0
     hold_margin_s: float = 1800.0
     holds: int = 0
+    #: At a re-plan interval with no event waiting, improve the plan (``ImprovePlan``).
+    improve_idle: bool = False
+    improvements: int = 0
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -293,25 +296,42 @@ class Dispatcher:
         return until
 
     def tick(self, now_s: float) -> bool:
-        """Re-plan when events are waiting (dynamic only); True when the plan changed."""
-        if not self.dynamic or not self.waiting:
+        """Re-plan when events are waiting (dynamic only), else improve the plan when asked
+        to (``improve_idle``); True when the plan changed."""
+        if not self.dynamic:
             return False
         if self.last_replan_s is not None and now_s - self.last_replan_s < self.gap_s() - 1:
             return False
+        if not self.waiting:
+            return self.improve_idle and self._improve(now_s)
         self.last_replan_s = now_s
         reasons = sorted(set(self.waiting))
         self.waiting.clear()
         self._sync(now_s)
         events = self.bus.handle(c.Replan(reason=", ".join(reasons), trigger="simulator"))
+        self.replans += 1
+        self._adopted(events, now_s)
+        return True
+
+    def _improve(self, now_s: float) -> bool:
+        """One ``ImprovePlan`` step; it does not count as a re-plan for the interval, so an
+        event right after it is re-planned at the next interval as before."""
+        self._sync(now_s)
+        events = self.bus.handle(c.ImprovePlan())
+        if not events:
+            return False
+        self.improvements += 1
+        self._adopted(events, now_s)
+        return True
+
+    def _adopted(self, events: Sequence[DomainEvent], now_s: float) -> None:
         self.platform.raised(now_s, [e for e in events if not isinstance(e, ev.Replanned)])
         for e in events:
             if isinstance(e, ev.StopDeferred):
                 self.deferred[e.stop_ref] = e.reason
-        self.replans += 1
         if self.ctx.last is not None:
             self.replan_wall_s += self.ctx.last.runtime_s
         self.version += 1
         self.platform.publish(self.problem, self.plan, now_s)
         if self.on_plan is not None:
             self.on_plan()
-        return True

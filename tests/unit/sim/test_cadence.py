@@ -69,3 +69,35 @@ def test_an_ordinary_day_replans_at_every_interval_with_events_waiting() -> None
         d, bus = _dispatcher(open_stops=300, replan_stops=replan_stops)
         _ticks(d, 8)
         assert bus.calls == 8
+
+
+@dataclass
+class _RecordingBus:
+    sent: list[object] = field(default_factory=list)
+
+    def handle(self, message: object) -> list[object]:
+        self.sent.append(message)
+        return []
+
+
+def test_idle_intervals_improve_the_plan_only_when_asked_and_never_delay_a_replan() -> None:
+    from lastmile.dispatch import commands as c
+
+    for improve_idle in (False, True):
+        bus = _RecordingBus()
+        d = Dispatcher(
+            "dynamic", cast(Any, _Ctx(_State(300))), cast(Any, bus), cast(Any, _Platform()),
+            observe=lambda now: {}, improve_idle=improve_idle,
+        )  # fmt: skip
+        d.tick(900.0)  # nothing waiting
+        d.note("an order was placed")
+        d.tick(1800.0)
+        d.tick(2700.0)  # nothing waiting
+        d.note("a van was delayed")
+        d.tick(3600.0)
+        kinds = [type(m) for m in bus.sent]
+        if improve_idle:
+            assert kinds == [c.ImprovePlan, c.Replan, c.ImprovePlan, c.Replan]
+        else:
+            assert kinds == [c.Replan, c.Replan]
+        assert d.replans == 2 and d.improvements == 0  # the test bus adopts nothing
