@@ -159,6 +159,33 @@ def between_events(ctx: Any, bus: Any, seconds: float) -> list[dict[str, Any]]:
     return steps
 
 
+def then_improve(ctx: Any, bus: Any, first: Any, steps: int) -> list[dict[str, Any]]:
+    """The re-plan adopted, then ``steps`` improvement steps while no new event comes: the
+    plan the drivers have after each (scored as the re-plan is)."""
+    from lastmile.dispatch import commands as c
+    from lastmile.planning.validate import check
+
+    ctx.state.plan, ctx.last = first.day_plan, first
+    out: list[dict[str, Any]] = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        adopted = bool(bus.handle(c.ImprovePlan()))
+        now = ctx.last
+        out.append(
+            {
+                "wall_s": round(time.perf_counter() - t0, 2),
+                "adopted": adopted,
+                "score": score(now.result),
+                "served": now.result.served,
+                "loads_moved": loads_kept(ctx.state, now.result),
+                "violations": len(
+                    check(now.rest.problem, now.result.routes, now.result.unassigned)
+                ),
+            }
+        )
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from lastmile.bootstrap import memory_uow_factory
     from lastmile.dispatch.handlers import DispatchContext
@@ -209,6 +236,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ref_scores = [score(ref)] + [score(r) for r in more_refs]
     ref_mean = sum(ref_scores) / len(ref_scores)
     ref_changes = diff(state, rest, ref, policy)
+    steps = then_improve(ctx, bus, quick, args.then_improve)
     return {
         "stops": args.stops,
         "setup_s": setup_s,
@@ -219,6 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "loaded": sum(len(v.loaded) for v in state.vehicles.values()),
         "events": events,
         "idle_steps": idle,
+        "after_steps": [{**x, "ratio": x["score"] / max(1.0, ref_mean)} for x in steps],
         "replan_wall_s": quick.runtime_s,
         "replan_score": score(quick.result),
         "replan_unassigned": len(quick.result.unassigned),
@@ -283,6 +312,13 @@ def main() -> None:
         default=0.0,
         help="before the events, improve the plan for this long, one re-plan budget a step "
         "(ImprovePlan), as the dispatcher does between events; 0: the morning plan as it is",
+    )
+    parser.add_argument(
+        "--then-improve",
+        type=int,
+        default=0,
+        help="after the re-plan, this many improvement steps (ImprovePlan) while no new event "
+        "comes; each step's plan is scored against the re-solves' mean",
     )
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--reference-s", type=float, default=60.0)
@@ -349,6 +385,15 @@ def main() -> None:
             + "; scores "
             + ", ".join(f"{x / 100:,.2f}" for x in row["reference_scores"])
             + f"; re-plan / their mean: {row['ratio_to_mean_reference']:.4f}"
+        )
+    elapsed = row["replan_wall_s"]
+    for n, step in enumerate(row["after_steps"], 1):
+        elapsed += step["wall_s"]
+        console.print(
+            f"improvement step {n} ({'adopted' if step['adopted'] else 'kept the plan'}): "
+            f"{elapsed:.1f} s after the events, served {step['served']}, ratio to the "
+            f"re-solves' mean {step['ratio']:.4f}, violations {step['violations']}, "
+            f"loads moved {step['loads_moved']}"
         )
     for other in row["other_seeds"]:
         console.print(

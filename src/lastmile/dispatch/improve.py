@@ -11,7 +11,7 @@ same rest-of-day problem, with the drivers' changed next stops counted at their 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lastmile.dispatch.replan import Replan, ReplanPolicy, replan
 from lastmile.dispatch.replan_problem import RestOfDay, rest_of_day
@@ -73,11 +73,14 @@ class Improvement:
 def improve(state: DayState, solver: Solver, policy: ReplanPolicy) -> Improvement:
     """Search the rest of the day again from the current plan, within ``policy``'s budget.
 
-    The current plan is measured on a problem of its own: the re-plan may re-time the trips
-    after a van's load in its problem, which would time the current plan differently.
+    Both plans are measured the same way, each as the day's plan timed again from where
+    every vehicle is now: the re-plan's own routes are timed by its search, which starts a
+    route as late as its stops allow, and a plan timed again starts when the vehicle is
+    free, so comparing the one with the other would take that difference for a gain.
     """
-    before = current_standing(rest_of_day(state, policy.defer_value_cents))
+    defer = policy.defer_value_cents
+    before = current_standing(rest_of_day(state, defer))
     tried = replan(state, solver, policy)
+    now = current_standing(rest_of_day(replace(state, plan=tried.day_plan), defer))
     disruption = policy.next_stop_change_cents * tried.changed_next_stops()
-    after = standing(tried.rest, tried.result.routes, disruption)
-    return Improvement(tried, before, after)
+    return Improvement(tried, before, Standing(now.left_out, now.cost_cents + disruption))
