@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from lastmile.dispatch.state import DayState, advance
 from lastmile.domain import Coordinate, VehicleKind
 from lastmile.geo.haversine import HaversineProvider
 from lastmile.geo.travel import Profile
+from lastmile.planning.assemble import assemble
 from lastmile.planning.problem import HubSpec, Job, PlanningProblem, VehicleSpec
 from lastmile.planning.pyvrp_solver import PyVRPSolver
-from lastmile.planning.solver import PlanResult, SolveOptions
+from lastmile.planning.solver import PlanResult, RoutePlan, SolveOptions
 
 ORIGIN = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 CENTRE = Coordinate(52.52, 13.40)
@@ -71,3 +74,15 @@ def quick(seconds: float = 0.3) -> SolveOptions:
 
 def plan(problem: PlanningProblem, seconds: float = 0.3) -> PlanResult:
     return PyVRPSolver().solve(problem, quick(seconds))
+
+
+def hand_made_day(at_h: float) -> DayState:
+    """A day whose routes were sequenced by hand (by stop number), so better orders exist."""
+    problem = day(36, 3)
+    problem = replace(
+        problem,
+        vehicles=tuple(replace(v, capacity=(10**9, 10**9, 12)) for v in problem.vehicles),
+    )
+    plans = [RoutePlan(v, (tuple(range(v, len(problem.jobs), 3)),)) for v in range(3)]
+    routes, dropped = assemble(problem, plans)
+    return advance(problem, PlanResult(problem.origin, routes, dropped), int(at_h * HOUR))

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from lastmile.dispatch.replan import ReplanPolicy, replan
-from lastmile.dispatch.state import DayState, advance
-from lastmile.planning.assemble import assemble
+from lastmile.dispatch.state import DayState
 from lastmile.planning.pyvrp_solver import PyVRPSolver
-from lastmile.planning.solver import PlanResult, RoutePlan
 from lastmile.planning.validate import check
 
-from .day import HOUR, day
-
-
-def hand_made_day(at_h: float) -> DayState:
-    """A day whose routes were sequenced by hand (by stop number), so better orders exist."""
-    problem = day(36, 3)
-    problem = replace(
-        problem,
-        vehicles=tuple(replace(v, capacity=(10**9, 10**9, 12)) for v in problem.vehicles),
-    )
-    plans = [RoutePlan(v, (tuple(range(v, len(problem.jobs), 3)),)) for v in range(3)]
-    routes, dropped = assemble(problem, plans)
-    return advance(problem, PlanResult(problem.origin, routes, dropped), int(at_h * HOUR))
+from .day import hand_made_day
 
 
 def changed_on_the_road(state: DayState, penalty: int) -> tuple[int, int]:

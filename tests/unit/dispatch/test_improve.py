@@ -17,27 +17,13 @@ from lastmile.dispatch.replanning import dispatch_bus
 from lastmile.dispatch.rules import RuleSet
 from lastmile.dispatch.state import DayState, advance
 from lastmile.domain import InvalidInput
-from lastmile.planning.assemble import assemble
 from lastmile.planning.pyvrp_solver import PyVRPSolver
-from lastmile.planning.solver import PlanResult, RoutePlan
 from lastmile.planning.validate import check
 
-from .day import HOUR, day, plan
+from .day import HOUR, day, hand_made_day, plan
 
 #: Long enough for the search to leave a hand-made order even on a loaded machine.
 POLICY = ReplanPolicy(time_limit_s=2.0, workers=1, seed=5)
-
-
-def badly_planned_day(at_h: float) -> DayState:
-    """Stops dealt to the vans by stop number and served in that order: a poor plan."""
-    problem = day(36, 3)
-    problem = replace(
-        problem,
-        vehicles=tuple(replace(v, capacity=(10**9, 10**9, 12)) for v in problem.vehicles),
-    )
-    plans = [RoutePlan(v, (tuple(range(v, len(problem.jobs), 3)),)) for v in range(3)]
-    routes, dropped = assemble(problem, plans)
-    return advance(problem, PlanResult(problem.origin, routes, dropped), int(at_h * HOUR))
 
 
 def context(state: DayState, policy: ReplanPolicy = POLICY) -> DispatchContext:
@@ -46,7 +32,7 @@ def context(state: DayState, policy: ReplanPolicy = POLICY) -> DispatchContext:
 
 @pytest.mark.parametrize("at_h", [1.0, 2.5], ids=["vans at the hub", "vans on the road"])
 def test_a_poor_plan_is_replaced_by_a_cheaper_one_that_keeps_every_load(at_h: float) -> None:
-    state = badly_planned_day(at_h)
+    state = hand_made_day(at_h)
     loads = {ref: set(v.loaded) for ref, v in state.vehicles.items()}
     done = {v.ref for r in state.plan.routes for v in r.visits if v.ref in state.locked()}
     ctx = context(state)
@@ -84,7 +70,7 @@ def test_a_plan_that_cannot_be_beaten_stays_and_nothing_is_recorded() -> None:
 
 
 def test_at_a_prohibitive_disruption_price_an_improvement_keeps_drivers_next_stops() -> None:
-    state = badly_planned_day(2.5)
+    state = hand_made_day(2.5)
     assert all(not v.at_hub for v in state.vehicles.values())
     cheap = improve(state, PyVRPSolver(), POLICY)
     assert cheap.adopted and cheap.replan.changed_next_stops() > 0
@@ -94,7 +80,7 @@ def test_at_a_prohibitive_disruption_price_an_improvement_keeps_drivers_next_sto
 
 
 def test_a_stop_the_current_plan_can_no_longer_keep_counts_as_left_out() -> None:
-    state = badly_planned_day(2.5)
+    state = hand_made_day(2.5)
     rest = rest_of_day(state)
     assert current_standing(rest).left_out == 0
     behind = {ref: replace(v, free_s=v.free_s + 6 * HOUR) for ref, v in state.vehicles.items()}
