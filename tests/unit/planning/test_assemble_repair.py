@@ -121,34 +121,3 @@ def test_past_its_deadline_assembly_stops_mending_and_reports_what_broke() -> No
     routes, dropped = assemble(p, [v1, v2], deadline=time.perf_counter() - 1.0)
     assert [(u.ref, u.reason.value) for u in dropped] == [("x", "time_window")]
     assert check(p, routes, dropped) == []
-
-
-def test_a_route_timed_without_a_start_leaves_late_enough_not_to_wait_mid_route() -> None:
-    # "near" is open all morning; "later" opens at 3 h: leaving at the shift start, the
-    # driver would wait at "later" for most of three hours
-    stops = [
-        f.stop("near", f.point(1, 0), window=(0.0, 6.0)),
-        f.stop("later", f.point(2, 0), window=(3.0, 4.0)),
-    ]
-    p = f.problem(stops, [f.van("V1")], shifts=[f.shift("S1", "V1", (0, 9))])
-    (route,), dropped = assemble(p, [_plan(p, 0, ["near", "later"])], reinsert=False)
-    assert dropped == []
-    later = next(v for v in route.visits if v.ref == "later")
-    assert later.wait_s == 0 and route.visits[0].wait_s == 0
-    assert route.start_s > 2 * 3600  # it leaves late rather than waiting at "later"
-    assert later.service_start_s >= 3 * 3600
-    assert check(p, [route], []) == []
-
-
-def test_leaving_later_never_makes_a_stop_with_a_tight_window_late() -> None:
-    # "tight" closes soon after the shift starts: no later start fits, even though the
-    # driver then waits at "later"
-    stops = [
-        f.stop("tight", f.point(1, 0), window=(0.0, 0.3)),
-        f.stop("later", f.point(2, 0), window=(3.0, 4.0)),
-    ]
-    p = f.problem(stops, [f.van("V1")], shifts=[f.shift("S1", "V1", (0, 9))])
-    (route,), dropped = assemble(p, [_plan(p, 0, ["tight", "later"])], reinsert=False)
-    assert dropped == []
-    assert route.visits[0].service_start_s <= 0.3 * 3600
-    assert check(p, [route], []) == []
