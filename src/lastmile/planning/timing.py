@@ -301,25 +301,6 @@ def _unrested(rule: BreakRule, route: RouteResult, visits: list[StopVisit]) -> l
     return []
 
 
-def _room_to_leave_later(problem: PlanningProblem, route: RouteResult) -> int:
-    """How much later the route can leave and lose only waiting: the waits of its first
-    trip, each visit's room to the end of the window it starts in counting the waits before
-    it (Savelsbergh's forward time slack). Capped at the first trip's waits, so the later
-    trips, which wait at the hub for their parcels anyway, keep their times."""
-    waited, room = 0, 2**62
-    for visit in route.visits:
-        if visit.trip != 0:
-            break
-        waited += visit.wait_s
-        windows = problem.jobs[visit.job].windows
-        late = next((b for a, b in windows if a <= visit.service_start_s <= b), None)
-        if late is None and windows:  # already late: no room at all
-            return 0
-        if late is not None:
-            room = min(room, waited + late - visit.service_start_s)
-    return max(0, min(waited, room))
-
-
 def fit(
     problem: PlanningProblem, plan: RoutePlan, start: int | None, places: Places | None = None
 ) -> tuple[RouteResult, list[Violation]]:
@@ -327,12 +308,11 @@ def fit(
     the break earlier where that avoids a violation."""
     legs = _Legs(problem, plan.vehicle, route_points(problem, plan), places)
     route, violations, clock = _timed(problem, plan, start, None, legs)
-    later_by = _room_to_leave_later(problem, route)
-    if later_by > 0:
-        # leave later rather than wait at the stops (a constructed plan starts at the shift
-        # start; for a driver not yet at work, waiting is working time)
-        later = _timed(problem, plan, route.start_s + later_by, None, legs)
-        if len(later[1]) <= len(violations) and later[0].cost_cents <= route.cost_cents:
+    if route.visits and route.visits[0].wait_s > 0:
+        # leave later rather than wait at the first stop (a constructed plan starts at the
+        # shift start; for a driver not yet at work, waiting is working time)
+        later = _timed(problem, plan, route.start_s + route.visits[0].wait_s, None, legs)
+        if len(later[1]) <= len(violations):
             route, violations, clock = later
             start = route.start_s
     first = clock.first_break_leg
