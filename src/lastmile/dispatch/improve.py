@@ -31,6 +31,8 @@ class Standing:
 
 
 def standing(rest: RestOfDay, routes: Sequence[RouteResult], disruption_cents: int = 0) -> Standing:
+    """How ``routes`` stand on ``rest``: a stop on no route is left out (if required) or
+    costs its deferral value (if optional), as the re-plan's own prizes count it."""
     served = {v.job for r in routes for v in r.visits}
     jobs = rest.problem.jobs
     left_out = sum(1 for j, job in enumerate(jobs) if job.required and j not in served)
