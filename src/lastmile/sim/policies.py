@@ -310,6 +310,8 @@ class Dispatcher:
         self._sync(now_s)
         events = self.bus.handle(c.Replan(reason=", ".join(reasons), trigger="simulator"))
         self.replans += 1
+        if self.ctx.last is not None:
+            self.replan_wall_s += self.ctx.last.runtime_s
         self._adopted(events, now_s)
         return True
 
@@ -317,7 +319,9 @@ class Dispatcher:
         """One ``ImprovePlan`` step; it does not count as a re-plan for the interval, so an
         event right after it is re-planned at the next interval as before."""
         self._sync(now_s)
+        began = time.perf_counter()
         events = self.bus.handle(c.ImprovePlan())
+        self.replan_wall_s += time.perf_counter() - began  # kept or not, the step took it
         if not events:
             return False
         self.improvements += 1
@@ -329,8 +333,6 @@ class Dispatcher:
         for e in events:
             if isinstance(e, ev.StopDeferred):
                 self.deferred[e.stop_ref] = e.reason
-        if self.ctx.last is not None:
-            self.replan_wall_s += self.ctx.last.runtime_s
         self.version += 1
         self.platform.publish(self.problem, self.plan, now_s)
         if self.on_plan is not None:
