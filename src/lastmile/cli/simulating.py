@@ -216,7 +216,9 @@ def _one_day(
 def _timings(log: DayLog) -> str:
     keys = ("morning_plan_s", "simulation_s", "replan_s", "total_s")
     parts = ", ".join(f"{k[:-2].replace('_', ' ')} {log.notes.get(k, '?')} s" for k in keys)
-    return f"replans {log.notes.get('replans', '0')}; wall time: {parts}"
+    improved = log.notes.get("improvements", "0")
+    steps = f", plan improved {improved} times between events" if improved != "0" else ""
+    return f"replans {log.notes.get('replans', '0')}{steps}; wall time: {parts}"
 
 
 def _compare(
