@@ -99,3 +99,50 @@ def test_loaded_parcels_never_change_van_and_every_re_plan_is_valid_and_recorded
         assert not served & (ctx.state.cancelled | ctx.state.locked())
     assert len(ctx.log) == replans
     assert sum(1 for m in db.outbox if m.event_type == "Replanned") == replans
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stops=st.integers(10, 24),
+    seed=st.integers(0, 50),
+    windows=st.booleans(),
+    now_h=st.floats(0.5, 7.0),
+    steps=st.integers(1, 3),
+)
+def test_improving_between_events_never_makes_the_plan_worse_nor_moves_a_loaded_parcel(
+    stops: int, seed: int, windows: bool, now_h: float, steps: int
+) -> None:
+    from lastmile.dispatch.improve import current_standing
+    from lastmile.dispatch.replan_problem import rest_of_day
+
+    problem = day(stops, 3, seed=seed, windows=windows)
+    problem = replace(
+        problem, vehicles=tuple(replace(v, capacity=(10**9, 10**9, 8)) for v in problem.vehicles)
+    )
+    state = advance(problem, plan(problem, 0.05), int(now_h * HOUR))
+    policy = ReplanPolicy(time_limit_s=0.2, workers=1, next_stop_change_cents=300)
+    ctx = DispatchContext(state, PyVRPSolver(), policy)
+    db = InMemoryDatabase()
+    bus = dispatch_bus(ctx, memory_uow_factory(db))
+    standing = current_standing(rest_of_day(state))
+    adopted = 0
+    for _ in range(steps):
+        history = {v.ref: (v.done, v.in_progress) for v in state.vehicles.values()}
+        if not bus.handle(c.ImprovePlan()):
+            assert current_standing(rest_of_day(state)) == standing
+            continue
+        adopted += 1
+        now = current_standing(rest_of_day(state))
+        assert now <= standing
+        standing = now
+        last = ctx.last
+        assert last is not None
+        assert check(last.rest.problem, last.result.routes, last.result.unassigned) == []
+        for route in last.result.routes:
+            for visit in route.visits:
+                assert state.carrier(visit.ref) in (None, route.vehicle_ref)
+        for r in last.day_plan.routes:
+            done, under_way = history[r.vehicle_ref]
+            fixed = [x for x in (*done, under_way) if x and x in state.locked()]
+            assert [v.ref for v in r.visits[: len(fixed)]] == fixed
+    assert sum(1 for m in db.outbox if m.event_type == "Replanned") == adopted == len(ctx.log)
