@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from lastmile.bootstrap import memory_uow_factory
 from lastmile.dispatch import commands as c
+from lastmile.dispatch.bus import MessageBus
 from lastmile.dispatch.handlers import DispatchContext
-from lastmile.dispatch.replan import ReplanPolicy
+from lastmile.dispatch.replan import Replan, ReplanPolicy
 from lastmile.dispatch.replanning import dispatch_bus
 from lastmile.dispatch.state import DayState, advance
 from lastmile.domain.events import Command
@@ -57,6 +58,39 @@ def command(kind: str, state: DayState, pick: int) -> Command | None:
     return None
 
 
+def day_in_progress(
+    stops: int, seed: int, windows: bool, now_h: float, plan_s: float
+) -> tuple[DispatchContext, MessageBus, InMemoryDatabase]:
+    """A small day of three tight vans, planned for ``plan_s`` and advanced to ``now_h``."""
+    problem = day(stops, 3, seed=seed, windows=windows)
+    problem = replace(
+        problem, vehicles=tuple(replace(v, capacity=(10**9, 10**9, 8)) for v in problem.vehicles)
+    )
+    state = advance(problem, plan(problem, plan_s), int(now_h * HOUR))
+    policy = ReplanPolicy(time_limit_s=0.2, workers=1, next_stop_change_cents=300)
+    ctx = DispatchContext(state, PyVRPSolver(), policy)
+    db = InMemoryDatabase()
+    return ctx, dispatch_bus(ctx, memory_uow_factory(db)), db
+
+
+def valid_and_keeps_loads_and_history(
+    ctx: DispatchContext, history: dict[str, tuple[tuple[str, ...], str | None]]
+) -> Replan:
+    """The latest re-plan passes the checker, leaves every loaded parcel on its van and
+    keeps each vehicle's done and under-way stops first, as ``history`` had them."""
+    last = ctx.last
+    assert last is not None
+    assert check(last.rest.problem, last.result.routes, last.result.unassigned) == []
+    for route in last.result.routes:
+        for visit in route.visits:
+            assert ctx.state.carrier(visit.ref) in (None, route.vehicle_ref)
+    for r in last.day_plan.routes:
+        done, under_way = history[r.vehicle_ref]
+        fixed = [x for x in (*done, under_way) if x and x in ctx.state.locked()]
+        assert [v.ref for v in r.visits[: len(fixed)]] == fixed
+    return last
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     stops=st.integers(10, 24),
@@ -68,15 +102,7 @@ def command(kind: str, state: DayState, pick: int) -> Command | None:
 def test_loaded_parcels_never_change_van_and_every_re_plan_is_valid_and_recorded(
     stops: int, seed: int, windows: bool, now_h: float, events: list[tuple[str, int]]
 ) -> None:
-    problem = day(stops, 3, seed=seed, windows=windows)
-    problem = replace(
-        problem, vehicles=tuple(replace(v, capacity=(10**9, 10**9, 8)) for v in problem.vehicles)
-    )
-    state = advance(problem, plan(problem, 0.2), int(now_h * HOUR))
-    policy = ReplanPolicy(time_limit_s=0.2, workers=1, next_stop_change_cents=300)
-    ctx = DispatchContext(state, PyVRPSolver(), policy)
-    db = InMemoryDatabase()
-    bus = dispatch_bus(ctx, memory_uow_factory(db))
+    ctx, bus, db = day_in_progress(stops, seed, windows, now_h, plan_s=0.2)
     replans = 0
     for kind, pick in [("replan", 0), *events]:
         cmd = c.Replan(reason="start") if kind == "replan" else command(kind, ctx.state, pick)
@@ -85,16 +111,7 @@ def test_loaded_parcels_never_change_van_and_every_re_plan_is_valid_and_recorded
         history = {v.ref: (v.done, v.in_progress) for v in ctx.state.vehicles.values()}
         bus.handle(cmd)
         replans += 1
-        last = ctx.last
-        assert last is not None
-        for route in last.result.routes:
-            for visit in route.visits:
-                assert ctx.state.carrier(visit.ref) in (None, route.vehicle_ref)
-        assert check(last.rest.problem, last.result.routes, last.result.unassigned) == []
-        for r in last.day_plan.routes:
-            done, under_way = history[r.vehicle_ref]
-            fixed = [x for x in (*done, under_way) if x and x in ctx.state.locked()]
-            assert [v.ref for v in r.visits[: len(fixed)]] == fixed
+        last = valid_and_keeps_loads_and_history(ctx, history)
         served = {v.ref for r in last.result.routes for v in r.visits}
         assert not served & (ctx.state.cancelled | ctx.state.locked())
     assert len(ctx.log) == replans
@@ -115,15 +132,8 @@ def test_improving_between_events_never_makes_the_plan_worse_nor_moves_a_loaded_
     from lastmile.dispatch.improve import current_standing
     from lastmile.dispatch.replan_problem import rest_of_day
 
-    problem = day(stops, 3, seed=seed, windows=windows)
-    problem = replace(
-        problem, vehicles=tuple(replace(v, capacity=(10**9, 10**9, 8)) for v in problem.vehicles)
-    )
-    state = advance(problem, plan(problem, 0.05), int(now_h * HOUR))
-    policy = ReplanPolicy(time_limit_s=0.2, workers=1, next_stop_change_cents=300)
-    ctx = DispatchContext(state, PyVRPSolver(), policy)
-    db = InMemoryDatabase()
-    bus = dispatch_bus(ctx, memory_uow_factory(db))
+    ctx, bus, db = day_in_progress(stops, seed, windows, now_h, plan_s=0.05)
+    state = ctx.state
     standing = current_standing(rest_of_day(state))
     adopted = 0
     for _ in range(steps):
@@ -135,14 +145,5 @@ def test_improving_between_events_never_makes_the_plan_worse_nor_moves_a_loaded_
         now = current_standing(rest_of_day(state))
         assert now <= standing
         standing = now
-        last = ctx.last
-        assert last is not None
-        assert check(last.rest.problem, last.result.routes, last.result.unassigned) == []
-        for route in last.result.routes:
-            for visit in route.visits:
-                assert state.carrier(visit.ref) in (None, route.vehicle_ref)
-        for r in last.day_plan.routes:
-            done, under_way = history[r.vehicle_ref]
-            fixed = [x for x in (*done, under_way) if x and x in state.locked()]
-            assert [v.ref for v in r.visits[: len(fixed)]] == fixed
+        valid_and_keeps_loads_and_history(ctx, history)
     assert sum(1 for m in db.outbox if m.event_type == "Replanned") == adopted == len(ctx.log)
