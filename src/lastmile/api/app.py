@@ -14,7 +14,16 @@ from lastmile.api.services import ApiSettings, Services, build_services, close_s
 
 def routers() -> list[APIRouter]:
     """Every resource router, in the order they appear in /docs; add new ones here."""
-    from lastmile.api.routers import customer, keys, orders, plans, resources, routes, webhooks
+    from lastmile.api.routers import (
+        customer,
+        dispatch,
+        keys,
+        orders,
+        plans,
+        resources,
+        routes,
+        webhooks,
+    )
     from lastmile.api.routers import tracking as tracking_routes
 
     return [
@@ -22,6 +31,7 @@ def routers() -> list[APIRouter]:
         orders.router,
         plans.router,
         routes.router,
+        dispatch.router,
         webhooks.router,
         keys.router,
         customer.router,

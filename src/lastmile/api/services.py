@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from lastmile.api.ratelimit import RateLimiter
+from lastmile.dispatch.rules import RuleSet
 from lastmile.store.api_repositories import AuditedUnitOfWork, SqlApiStore
 from lastmile.store.webhook_repositories import SqlWebhookStore
 
@@ -24,6 +25,9 @@ class ApiSettings:
     run_worker: bool = False
     worker_interval_s: float = 0.5
     plan_workers: int = 1
+    #: When a dispatched day re-plans (``lastmile serve --dispatch-rules FILE``); None: the
+    #: default rules (docs/dispatch.md).
+    dispatch_rules: RuleSet | None = None
 
 
 class AuditedUnits:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from lastmile.domain.errors import LastMileError
@@ -33,15 +35,27 @@ def serve(
     port: int = typer.Option(8000, "--port", help="TCP port."),
     database: str | None = typer.Option(None, "--database", help="Database URL."),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Deliver webhooks here."),
+    dispatch_rules: Path | None = typer.Option(
+        None, "--dispatch-rules", help="YAML rules: when a dispatched day re-plans."
+    ),
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs) with the webhook worker in-process."""
     import uvicorn
 
     from lastmile.api.app import create_app
     from lastmile.api.services import ApiSettings
+    from lastmile.dispatch.rules import load_rules
 
+    rules = None
+    if dispatch_rules is not None:
+        try:
+            rules = load_rules(dispatch_rules)
+        except (LastMileError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     url = _database(database)
-    app = create_app(ApiSettings(database_url=url, run_worker=worker))
+    settings = ApiSettings(database_url=url, run_worker=worker, dispatch_rules=rules)
+    app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

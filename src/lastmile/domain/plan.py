@@ -33,6 +33,9 @@ class Visit:
     wait_s: int = 0
     load_after: Load = field(default_factory=Load)
     kind: str = "delivery"
+    #: Which of the vehicle's trips from the hub the stop is on (0 for the first): a re-plan
+    #: reads the plan back and needs to know what a van carries on each trip.
+    trip: int = 0
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from lastmile.domain import Break, Load, Plan, Route, Unassigned, UnassignedReason, Visit
-from lastmile.domain.errors import InvalidInput
+from lastmile.domain.errors import Conflict, InvalidInput
 from lastmile.planning.problem import Demand, PlanningProblem
 
 
@@ -167,6 +167,56 @@ class PlanResult:
         )
 
 
+def from_domain(problem: PlanningProblem, plan: Plan) -> PlanResult:
+    """A stored plan read back on the problem it was made for, times as stored.
+
+    Re-timing would not do: a re-planned day starts each van where it was at the re-plan,
+    which the problem's shifts do not say. Raises Conflict naming the route and the stop or
+    vehicle the problem no longer has (an order or a shift changed since the plan).
+    """
+    jobs, vehicles = problem.job_index(), problem.vehicle_index()
+
+    def seconds(moment: datetime) -> int:
+        return int((moment - problem.origin).total_seconds())
+
+    routes: list[RouteResult] = []
+    for route in plan.routes:
+        n = vehicles.get(route.vehicle_ref)
+        if n is None:
+            raise Conflict(
+                f"route {route.ref!r}: vehicle {route.vehicle_ref!r} has no shift that day now"
+            )
+        visits = []
+        for v in route.visits:
+            j = jobs.get(v.stop_ref)
+            if j is None:
+                raise Conflict(f"route {route.ref!r}: stop {v.stop_ref!r} is no longer plannable")
+            load = (v.load_after.weight_g, v.load_after.volume_cm3, v.load_after.parcels)
+            visits.append(
+                StopVisit(
+                    j, v.stop_ref, v.order_refs, v.kind, v.trip, seconds(v.arrival), v.wait_s,
+                    seconds(v.service_start), seconds(v.departure), load,
+                )
+            )  # fmt: skip
+        routes.append(
+            RouteResult(
+                n,
+                route.vehicle_ref,
+                seconds(route.start),
+                seconds(route.end),
+                visits,
+                breaks=[BreakSlot(seconds(b.start), seconds(b.end)) for b in route.breaks],
+                distance_m=route.distance_m,
+                cost_cents=route.cost_cents,
+                co2_g=route.co2_g,
+                driver_ref=route.driver_ref,
+                shift_ref=route.shift_ref,
+            )
+        )
+    unassigned = [UnassignedStop(u.stop_ref, u.reason, u.detail) for u in plan.unassigned]
+    return PlanResult(problem.origin, routes, unassigned, "stored")
+
+
 def _domain_route(problem: PlanningProblem, route: RouteResult, ref: str) -> Route:
     visits = [
         Visit(
@@ -178,6 +228,7 @@ def _domain_route(problem: PlanningProblem, route: RouteResult, ref: str) -> Rou
             wait_s=v.wait_s,
             load_after=Load(*v.load_after),
             kind=v.kind,
+            trip=v.trip,
         )
         for v in route.visits
     ]

@@ -261,3 +261,54 @@ class SqlApiStore:
         with self._engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return {k: v for k, v in row.items() if k != "id"} if row else None
+
+    # dispatched days
+    def dispatch_day(self, plan_ref: str) -> dict[str, Any] | None:
+        """The dispatched day whose first plan or plan in force is ``plan_ref``."""
+        d = a.dispatch_days.c
+        stmt = sa.select(a.dispatch_days).where(
+            sa.or_(d.plan_ref == plan_ref, d.current_plan_ref == plan_ref)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return {k: v for k, v in row.items() if k != "id"} if row else None
+
+    def dispatch_day_on(self, hub_ref: str, service_date: str) -> dict[str, Any] | None:
+        d = a.dispatch_days.c
+        stmt = sa.select(a.dispatch_days).where(
+            d.hub_ref == hub_ref, d.service_date == service_date
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return {k: v for k, v in row.items() if k != "id"} if row else None
+
+    def dispatch_steps(self, plan_ref: str) -> list[dict[str, Any]]:
+        s = a.dispatch_steps.c
+        stmt = sa.select(a.dispatch_steps).where(s.plan_ref == plan_ref).order_by(s.seq)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+    def add_dispatch_step(
+        self, day: dict[str, Any], step: dict[str, Any], conn: sa.Connection
+    ) -> None:
+        """The step and the day's new head, on ``conn``: a day another request moved on
+        meanwhile (its step count is not the one read) is a Conflict, and nothing is written."""
+        d = a.dispatch_days.c
+        values = {k: day[k] for k in ("current_plan_ref", "steps", "updated_at")}
+        try:
+            with conn.begin_nested():
+                if step["seq"] == 1:
+                    conn.execute(sa.insert(a.dispatch_days), [day])
+                else:
+                    stmt = sa.update(a.dispatch_days).where(
+                        d.plan_ref == day["plan_ref"], d.steps == step["seq"] - 1
+                    )
+                    if conn.execute(stmt.values(values)).rowcount != 1:
+                        raise sa.exc.IntegrityError("steps moved on", None, Exception())
+                conn.execute(sa.insert(a.dispatch_steps), [step])
+        except sa.exc.IntegrityError:
+            raise Conflict(
+                f"the day of plan {day['plan_ref']!r} changed meanwhile (another event, or "
+                "another plan of that hub and date being dispatched); send the event again"
+            ) from None

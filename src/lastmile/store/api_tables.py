@@ -123,3 +123,37 @@ plan_jobs = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
+
+#: A plan being dispatched: the day's first plan, and the plan in force now.
+dispatch_days = sa.Table(
+    "dispatch_days",
+    metadata,
+    _id(),
+    sa.Column("plan_ref", sa.String(REF), nullable=False, unique=True),
+    sa.Column("hub_ref", sa.String(REF), nullable=False),
+    sa.Column("service_date", sa.String(10), nullable=False),
+    sa.Column("current_plan_ref", sa.String(REF), nullable=False, index=True),
+    sa.Column("steps", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("hub_ref", "service_date"),
+)
+
+#: Every command a dispatched day accepted, in order, with the plans it led to and the day's
+#: facts after it: enough to rebuild the day exactly without searching again.
+dispatch_steps = sa.Table(
+    "dispatch_steps",
+    metadata,
+    _id(),
+    sa.Column("plan_ref", sa.String(REF), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("command", sa.String(64), nullable=False),
+    sa.Column("payload", JSONValue, nullable=False),
+    sa.Column("plan_refs", JSONValue, nullable=False),
+    sa.Column("facts", JSONValue, nullable=False),
+    sa.Column("replans", JSONValue, nullable=False),
+    sa.Column("actor", sa.String(REF), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("plan_ref", "seq"),
+)

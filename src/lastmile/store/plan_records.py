@@ -72,6 +72,7 @@ def visit_record(visit: Visit, route_ref: str, position: int) -> Record:
         "load_volume_cm3": visit.load_after.volume_cm3,
         "load_parcels": visit.load_after.parcels,
         "kind": visit.kind,
+        "trip": visit.trip,
     }
 
 
@@ -122,6 +123,7 @@ def visit_from(r: Record) -> Visit:
         wait_s=r["wait_s"],
         load_after=Load(r["load_weight_g"], r["load_volume_cm3"], r["load_parcels"]),
         kind=r["kind"],
+        trip=r.get("trip", 0),
     )
 
 

@@ -238,6 +238,7 @@ visits = sa.Table(
     sa.Column("load_volume_cm3", sa.BigInteger, nullable=False),
     sa.Column("load_parcels", sa.Integer, nullable=False),
     sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("trip", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("route_ref", "position"),
 )
 

@@ -115,6 +115,8 @@ CALLS: dict[str, Callable[[World], Call]] = {
     "move_stop": lambda w: Call("/v1/routes/R1/move-stop", {"stop_ref": "O-2",
                                 "to_route_ref": "R2"}, headers=w.etag("R1")),
     "dispatch_route": lambda w: Call("/v1/routes/R1/dispatch", headers=w.etag("R1")),
+    "report_dispatch_event": lambda w: Call("/v1/dispatch/P1/events?budget_s=0.3", {
+        "type": "replan", "at": "2026-11-24T09:30:00+00:00"}),
     "create_webhook": lambda w: Call("/v1/webhooks", {"url": "http://127.0.0.1:9/hook",
                                                       "event_types": ["*"]}),
     "create_api_key": lambda w: Call("/v1/api-keys", {"role": "analyst", "name": "bi"}),

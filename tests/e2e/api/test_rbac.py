@@ -31,6 +31,8 @@ ENDPOINTS = [
     ("GET", "/v1/plans", "plans", R),
     ("GET", "/v1/plans/{ref}", "plans", R),
     ("GET", "/v1/plans/jobs/{job_id}", "plans", R),
+    ("POST", "/v1/dispatch/{ref}/events", "plans", W),
+    ("GET", "/v1/dispatch/{ref}", "plans", R),
     ("GET", "/v1/routes", "routes", R),
     ("GET", "/v1/routes/{ref}", "routes", R),
     ("GET", "/v1/stops", "stops", R),

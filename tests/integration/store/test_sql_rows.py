@@ -111,3 +111,20 @@ def test_an_oversized_route_figure_is_refused_before_anything_is_written(store: 
         with pytest.raises(InvalidInput, match="distance_m"):
             uow.commit()
     assert store.rows(t.plans) == []
+
+
+def test_a_visit_keeps_its_trip_so_a_re_plan_knows_what_each_trip_carries(
+    store: SqlProbe,
+) -> None:
+    from dataclasses import replace
+
+    plan = ex.plan("PLAN-T")
+    route = plan.routes[0]
+    route.visits = [replace(v, trip=n) for n, v in enumerate(route.visits)]
+    with store.uow() as uow:
+        uow.plans.add(plan)
+        uow.commit()
+    with store.uow() as uow:
+        back = uow.plans.get("PLAN-T")
+    assert back is not None
+    assert [v.trip for v in back.routes[0].visits] == list(range(len(route.visits)))

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal, Role
 from lastmile.api.deps import ServicesDep, audit, require
+from lastmile.api.dispatcher import SUPERSEDED
 from lastmile.api.planner import find_route, retime
 from lastmile.api.routers import filters
 from lastmile.api.services import Services
@@ -52,6 +53,22 @@ def _precondition(route: Route, if_match: str | None) -> None:
         raise HTTPException(428, "If-Match with the route's ETag is required")
     if if_match.strip() not in (etag(route), "*"):
         raise HTTPException(412, f"route changed: current ETag is {etag(route)}")
+
+
+def _current(plan: Plan) -> None:
+    if plan.status == SUPERSEDED:
+        raise Conflict(f"plan {plan.ref!r} was replaced by a re-plan: change the plan in force")
+
+
+def _sequence_editable(svc: Services, plan: Plan) -> None:
+    """A dispatched day's stops move through its events, which keep the day's history; a
+    hand edit would re-time a route from the start of its shift."""
+    _current(plan)
+    if svc.api_store.dispatch_day(plan.ref) is not None:
+        raise Conflict(
+            f"plan {plan.ref!r} is being dispatched: move stops with events "
+            f"(POST /v1/dispatch/{plan.ref}/events)"
+        )
 
 
 def _dispatcher(who: Annotated[Principal, WRITE]) -> Principal:
@@ -97,7 +114,8 @@ def _plans(
     zone, status = stops
     wanted = filters.states(status)
     with svc.uow() as uow:
-        plans = uow.plans.list_by(service_date=day, hub_ref=hub)
+        listed = uow.plans.list_by(service_date=day, hub_ref=hub)
+        plans = [p for p in listed if p.status != SUPERSEDED]  # replaced by a re-plan
         needed = zone is not None or wanted is not None
         facts = _order_facts(uow, plans) if needed else {}
     states = None if wanted is None else frozenset(s.value for s in wanted)
@@ -231,6 +249,7 @@ def assign_route(
     with svc.uow() as uow:
         plan, route = _load(uow, who, ref)
         _precondition(route, if_match)
+        _current(plan)
         if uow.drivers.get(body.driver_ref) is None:
             raise InvalidInput(f"no driver {body.driver_ref!r}", field="driver_ref")
         before = route_view(plan, route)
@@ -250,6 +269,7 @@ def reorder_route(
     with svc.uow() as uow:
         plan, route = _load(uow, who, ref)
         _precondition(route, if_match)
+        _sequence_editable(svc, plan)
         current = [v.stop_ref for v in route.visits]
         if sorted(current) != sorted(body.stop_refs):
             raise InvalidInput("must list exactly the route's current stops", field="stop_refs")
@@ -272,6 +292,7 @@ def move_stop(
     with svc.uow() as uow:
         plan, route = _load(uow, who, ref)
         _precondition(route, if_match)
+        _sequence_editable(svc, plan)
         target_plan, target = find_route(uow, body.to_route_ref)
         if target_plan.ref != plan.ref or target.ref == route.ref:
             raise InvalidInput(
@@ -298,6 +319,7 @@ def dispatch_route(
     with svc.uow() as uow:
         plan, route = _load(uow, who, ref)
         _precondition(route, if_match)
+        _current(plan)
         if route.status != "planned":
             raise Conflict(f"route {ref!r} is {route.status}, not planned")
         before = route_view(plan, route)

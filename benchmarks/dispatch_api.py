@@ -1,0 +1,190 @@
+"""Dispatching a stored plan through the HTTP API: how long an event takes, and where.
+
+    .venv/bin/python benchmarks/dispatch_api.py                          # SQLite, 1,000 orders
+    .venv/bin/python benchmarks/dispatch_api.py --orders 2000 --events 30 \
+        --backends sqlite postgresql
+
+A hub's day of ``--orders`` orders (a grid around the hub, windows 09:00-17:00, one van per
+50 orders) is planned by a plan job, then ``--events`` events are posted to it, ten minutes
+apart from 09:00: in turn a 30 min delay, a cancelled stop, a new order, a failed attempt and
+a manual re-plan. Each request rebuilds the day from its stored steps before it runs, so the
+rebuild grows with the steps; the table shows each phase (rebuild, event with its re-plan,
+store) and the whole request, at the first and the last events. Requests go through the
+whole ASGI stack in-process (Starlette's test client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from scratch import scratch_database
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "dispatch_api.json"
+HUB = {"ref": "H1", "name": "Hub", "lat": 52.52, "lon": 13.40, "timezone": "Europe/Berlin"}
+DAY = "2026-11-24"
+KINDS = ("vehicle_delayed", "stop_cancelled", "order_added", "attempt_failed", "replan")
+
+
+def order(n: int) -> dict[str, Any]:
+    side = 45
+    return {
+        "ref": f"O{n:06d}", "hub_ref": "H1", "lat": 52.46 + (n % side) * 0.0027,
+        "lon": 13.30 + (n // side % side) * 0.0045, "recipient_name": "Ann Smith",
+        "window_start": f"{DAY}T09:00", "window_end": f"{DAY}T17:00", "weight_kg": 2,
+    }  # fmt: skip
+
+
+def _post(client: Any, path: str, body: Any, h: dict[str, str]) -> Any:
+    response = client.post(path, json=body, headers=h)
+    if response.status_code >= 300:
+        raise SystemExit(f"{path}: {response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+def _plan(client: Any, h: dict[str, str], orders: int, plan_s: float) -> str:
+    for start in range(0, orders, 1000):
+        batch = [order(n) for n in range(start, min(orders, start + 1000))]
+        _post(client, "/v1/orders/batch", {"orders": batch}, h)
+    for v in range(max(1, orders // 50)):
+        van = {"ref": f"V{v:03d}", "kind": "van", "hub_ref": "H1", "capacity_kg": 500,
+               "capacity_l": 3000, "capacity_parcels": 60}  # fmt: skip
+        _post(client, "/v1/vehicles", van, h)
+    job = _post(client, "/v1/plans", {"hub_ref": "H1", "service_date": DAY,
+                                      "time_limit_s": plan_s}, h)  # fmt: skip
+    while job["status"] not in ("done", "failed"):
+        time.sleep(0.5)
+        job = client.get(f"/v1/plans/jobs/{job['id']}", headers=h).json()
+    if job["status"] != "done":
+        raise SystemExit(f"plan job failed: {job['error']}")
+    return str(job["plan_ref"])
+
+
+def _event(kind: str, n: int, at: datetime, plan: dict[str, Any]) -> dict[str, Any]:
+    """A valid event of ``kind`` on the plan in force at ``at``."""
+    stops = [(s["arrival"], s["ref"], r["vehicle_ref"]) for r in plan["routes"] for s in r["stops"]]
+    later = sorted(s for s in stops if datetime.fromisoformat(s[0]) > at + timedelta(minutes=40))
+    done = sorted(s for s in stops if datetime.fromisoformat(s[0]) < at - timedelta(minutes=5))
+    when = at.isoformat()
+    if kind == "vehicle_delayed" and later:
+        return {"type": kind, "vehicle_ref": later[n % len(later)][2], "delay_s": 1800, "at": when}
+    if kind == "stop_cancelled" and later:
+        return {"type": kind, "stop_ref": later[-1 - n % len(later)][1], "at": when}
+    if kind == "attempt_failed" and done:
+        return {"type": kind, "stop_ref": done[-1][1], "reason": "nobody home", "at": when}
+    if kind == "order_added":
+        return {"type": kind, "order_ref": f"N{n:04d}", "at": when}
+    return {"type": "replan", "at": when}
+
+
+def run(url: str, orders: int, events: int, plan_s: float, budget_s: float) -> dict[str, Any]:
+    from fastapi.testclient import TestClient
+
+    from lastmile.api.app import create_app
+    from lastmile.api.auth import Role
+    from lastmile.api.routers.keys import create_key
+    from lastmile.api.services import ApiSettings, build_services, close_services
+
+    services = build_services(ApiSettings(url))
+    key = create_key(services, Role.ADMIN, "bench", None)[1]
+    close_services(services)
+    h = {"X-API-Key": key}
+    rows = []
+    with TestClient(create_app(ApiSettings(url, rate_per_s=1e6, burst=10**6))) as client:
+        _post(client, "/v1/hubs", HUB, h)
+        first = _plan(client, h, orders, plan_s)
+        current = first
+        start = datetime.fromisoformat(f"{DAY}T08:00:00+00:00")
+        for n in range(events):
+            at = start + timedelta(minutes=10 * n)
+            plan = client.get(f"/v1/plans/{current}", headers=h).json()
+            kind = KINDS[n % len(KINDS)]
+            body = _event(kind, n, at, plan)
+            if body["type"] == "order_added":
+                new = {**order(orders + n), "ref": body["order_ref"]}
+                _post(client, "/v1/orders", new, h)
+            began = time.perf_counter()
+            step = _post(client, f"/v1/dispatch/{first}/events?budget_s={budget_s}", body, h)
+            wall = time.perf_counter() - began
+            current = step["current_plan_ref"]
+            replan = step["replans"][0] if step["replans"] else None
+            rows.append({
+                "seq": step["seq"], "type": body["type"], "wall_s": wall, **step["timings_s"],
+                "replanned": replan is not None,
+                "search_s": replan["runtime_s"] if replan else 0.0,
+                "changes": len(replan["changes"]) if replan else 0,
+            })  # fmt: skip
+    return {"orders": orders, "events": rows}
+
+
+def summary(events: list[dict[str, Any]]) -> dict[str, float]:
+    head, tail = events[: max(1, len(events) // 5)], events[-max(1, len(events) // 5) :]
+    out: dict[str, float] = {}
+    for phase in ("rebuild", "event", "store", "wall_s"):
+        out[f"{phase} first 20%"] = statistics.mean(e[phase] for e in head)
+        out[f"{phase} last 20%"] = statistics.mean(e[phase] for e in tail)
+    out["replans"] = sum(e["replanned"] for e in events)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", nargs="*", default=["sqlite"],
+                        choices=["sqlite", "postgresql"])  # fmt: skip
+    parser.add_argument("--orders", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--plan-s", type=float, default=30.0)
+    parser.add_argument("--budget-s", type=float, default=5.0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    from lastmile.bootstrap import init_database
+
+    runs = []
+    for name in args.backends:
+        load = os.getloadavg()[0]
+        with scratch_database(name) as url:
+            init_database(url)
+            result = run(url, args.orders, args.events, args.plan_s, args.budget_s)
+        runs.append({"backend": name, "load": load, **result, "summary": summary(result["events"])})
+    report = {
+        "command": "python benchmarks/dispatch_api.py " + " ".join(sys.argv[1:]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy)",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": runs,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    show(report)
+
+
+def show(report: dict[str, Any]) -> None:
+    console = Console(width=160)
+    for run_ in report["runs"]:
+        table = Table(title=f"{run_['backend']}: {run_['orders']} orders ({report['machine']})")
+        for column in ("step", "event", "rebuild s", "event s", "search s", "store s", "wall s",
+                       "changes"):  # fmt: skip
+            table.add_column(column, justify="left" if column == "event" else "right")
+        for e in run_["events"]:
+            table.add_row(
+                str(e["seq"]), e["type"], f"{e['rebuild']:.2f}", f"{e['event']:.2f}",
+                f"{e['search_s']:.2f}", f"{e['store']:.2f}", f"{e['wall_s']:.2f}",
+                str(e["changes"]),
+            )  # fmt: skip
+        console.print(table)
+        console.print({k: round(v, 3) for k, v in run_["summary"].items()})
+
+
+if __name__ == "__main__":
+    main()

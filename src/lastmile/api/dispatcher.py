@@ -1,0 +1,275 @@
+"""A stored plan dispatched through the API: events of the street re-plan the day.
+
+Each request rebuilds the day from the plan it started from and the steps accepted since
+(:mod:`lastmile.dispatch.replay`: no search, the stored plans are adopted), runs the new
+command through the dispatch bus with no database lock held, then writes in one
+transaction: the step, the plans it led to (the plan they replace is marked
+``superseded``), the orders it planned or cancelled, the events for the outbox and the
+audit entry. Two requests racing on one day: the second is a Conflict and writes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lastmile.api.planner import problem_for
+from lastmile.api.services import Services
+from lastmile.dispatch import commands as c
+from lastmile.dispatch.handlers import DispatchContext
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.dispatch.replan import ReplanPolicy
+from lastmile.dispatch.replan_log import record_of
+from lastmile.dispatch.replay import Outcome, Step, command_from, command_payload, replay, run
+from lastmile.dispatch.rules import RuleSet, default_rules
+from lastmile.dispatch.state import advance
+from lastmile.domain import LifecycleState, Plan
+from lastmile.domain.errors import Conflict, InvalidInput, NotFound
+from lastmile.domain.events import Command
+from lastmile.domain.journey import is_legal
+from lastmile.planning.problem import PlanningProblem
+from lastmile.planning.solver import from_domain
+from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
+
+SUPERSEDED = "superseded"
+#: Builds the command from what the store holds (an order's address, a zone's shape).
+Build = Callable[[UnitOfWork], Command]
+
+
+@dataclass
+class _Day:
+    """What a request reads in its first, short transaction."""
+
+    base: Plan
+    row: dict[str, Any] | None
+    steps: list[dict[str, Any]]
+    problem: PlanningProblem
+    plans: dict[str, Plan]
+    command: Command
+
+
+def _hub(plan: Plan) -> str:
+    if len(plan.hub_refs) != 1:
+        raise InvalidInput(
+            f"plan {plan.ref!r} spans hubs {list(plan.hub_refs)}: dispatch one hub's plan",
+            field="plan_ref",
+        )
+    return plan.hub_refs[0]
+
+
+def _order_refs(plan: Plan) -> list[str]:
+    """The plan's orders, in a fixed order (every request must build the same problem)."""
+    refs = [o for r in plan.routes for v in r.visits for o in v.order_refs]
+    refs += [u.stop_ref for u in plan.unassigned]
+    return list(dict.fromkeys(refs))
+
+
+def _read(svc: Services, plan_ref: str, build: Build) -> _Day:
+    with svc.uow() as uow:
+        # A day is named by its first plan or its plan in force; older plans are history.
+        row = svc.api_store.dispatch_day(plan_ref)
+        base = uow.plans.get(row["plan_ref"] if row else plan_ref)
+        if base is None:
+            raise NotFound("plan", plan_ref)
+        if row is None and base.status == SUPERSEDED:
+            day = svc.api_store.dispatch_day(plan_ref.rsplit(".", 1)[0])
+            now = f"; the plan in force is {day['current_plan_ref']!r}" if day else ""
+            raise Conflict(f"plan {plan_ref!r} was replaced by a re-plan{now}")
+        hub = _hub(base)
+        if row is None:
+            other = svc.api_store.dispatch_day_on(hub, base.service_date)
+            if other is not None:
+                raise Conflict(
+                    f"hub {hub!r} on {base.service_date} is dispatched from plan "
+                    f"{other['plan_ref']!r} (now {other['current_plan_ref']!r})"
+                )
+        refs = _order_refs(base)
+        assert isinstance(uow, AuditedUnitOfWork)
+        orders = load_orders(uow, refs)
+        missing = sorted(set(refs) - {o.ref for o in orders})
+        if missing:
+            raise Conflict(f"plan {base.ref!r} serves orders that no longer exist: {missing[:5]}")
+        problem = problem_for(uow, hub, base.service_date, orders)
+        steps = svc.api_store.dispatch_steps(base.ref) if row else []
+        plans: dict[str, Plan] = {}
+        for step in steps:
+            for ref in step["plan_refs"]:
+                stored = uow.plans.get(ref)
+                if stored is None:
+                    raise Conflict(f"plan {ref!r} of step {step['seq']} is missing")
+                plans[ref] = stored
+        command = build(uow)
+    return _Day(base, row, steps, problem, plans, command)
+
+
+def _context(day: _Day, budget_s: float, rules: RuleSet) -> DispatchContext:
+    from lastmile.planning.pyvrp_solver import PyVRPSolver
+
+    first = from_domain(day.problem, day.base)
+    policy = ReplanPolicy(time_limit_s=budget_s)
+    ctx = DispatchContext(advance(day.problem, first, 0), PyVRPSolver(), policy, rules)
+    steps = [
+        Step(
+            s["seq"],
+            ctx.seconds(s["at"]),
+            command_from(s["command"], s["payload"]),
+            tuple(day.plans[r] for r in s["plan_refs"]),
+            s["facts"],
+        )
+        for s in day.steps
+    ]
+    return replay(ctx, steps)
+
+
+def _at(ctx: DispatchContext, at: datetime | None) -> int:
+    moment = at if at is not None else datetime.now(UTC)
+    at_s = ctx.seconds(moment)
+    end = max(h.close_s for h in ctx.state.problem.hubs)
+    if not 0 <= at_s <= end:
+        day = f"{ctx.state.problem.at(0).isoformat()} to {ctx.state.problem.at(end).isoformat()}"
+        raise InvalidInput(f"{moment.isoformat()} is outside the plan's day ({day})", field="at")
+    return at_s
+
+
+def _orders(uow: AuditedUnitOfWork, ctx: DispatchContext, command: Command, actor: str) -> None:
+    """Orders added today that the plan now serves are planned; a cancelled stop's order is
+    cancelled where its state allows (a parcel already on a van comes back through scans)."""
+    served = {o for r in ctx.state.plan.routes for v in r.visits for o in v.order_refs}
+    moves = [(ref, LifecycleState.PLANNED) for ref in sorted(ctx.state.new & served)]
+    if isinstance(command, c.CancelStop):
+        moves.append((command.stop_ref, LifecycleState.CANCELLED))
+    for ref, target in moves:
+        order = uow.orders.get(ref)
+        if order is not None and order.state is not target and is_legal(order.state, target):
+            order.advance(target, actor=actor)
+            uow.orders.add(order)
+            uow.publish(order.pull_events())
+
+
+def _keep_statuses(before: Plan | None, after: list[Plan]) -> None:
+    """A van's route that was dispatched stays dispatched when its stops are re-planned."""
+    status = {r.vehicle_ref: r.status for r in before.routes} if before else {}
+    for plan in after:
+        for route in plan.routes:
+            route.status = status.get(route.vehicle_ref, route.status)
+
+
+def _store(
+    svc: Services, day: _Day, ctx: DispatchContext, outcome: Outcome, at_s: int, actor: str
+) -> dict[str, Any]:
+    seq = len(day.steps) + 1
+    current = day.row["current_plan_ref"] if day.row else day.base.ref
+    now = datetime.now(UTC)
+    with svc.uow() as uow:
+        assert isinstance(uow, AuditedUnitOfWork)
+        stored: list[Plan] = []
+        for n, result in enumerate(outcome.plans):
+            ref = f"{day.base.ref}.{seq}" + (f"-{n + 1}" if len(outcome.plans) > 1 else "")
+            plan = result.to_domain(ctx.state.problem, ref, day.base.service_date)
+            stored.append(plan)
+        if stored:
+            replaced = [uow.plans.get(current), *stored[:-1]]
+            _keep_statuses(replaced[0], stored)
+            for old in replaced:
+                if old is not None:
+                    old.status = SUPERSEDED
+                    uow.plans.add(old)
+            uow.plans.add(stored[-1])
+            current = stored[-1].ref
+        _orders(uow, ctx, day.command, actor)
+        payload = command_payload(day.command)
+        step = {
+            "plan_ref": day.base.ref,
+            "seq": seq,
+            "at": ctx.state.problem.at(at_s),
+            "command": type(day.command).__name__,
+            "payload": payload,
+            "plan_refs": [p.ref for p in stored],
+            "facts": outcome.facts,
+            "replans": [asdict(record_of(e)) for e in outcome.replans],
+            "actor": actor,
+            "created_at": now,
+        }
+        head = {
+            "plan_ref": day.base.ref,
+            "hub_ref": _hub(day.base),
+            "service_date": day.base.service_date,
+            "current_plan_ref": current,
+            "steps": seq,
+            "created_at": now,
+            "updated_at": now,
+        }
+        svc.api_store.add_dispatch_step(head, step, uow.connection)
+        uow.publish(outcome.events)
+        target = f"plans/{day.base.ref}/steps/{seq}"
+        uow.audit(actor, f"dispatch.{step['command']}", target, None, payload)
+        uow.commit()
+    return step_view(step, current)
+
+
+def report(
+    svc: Services, plan_ref: str, build: Build, at: datetime | None, budget_s: float, actor: str
+) -> dict[str, Any]:
+    """One event on a dispatched day (the first one starts dispatching the plan).
+
+    The answer carries where the request's time went (``timings_s``: reading and rebuilding
+    the day, running the event with its re-plan, writing), for the operator who wonders why
+    an event took longer on a day with many steps."""
+    began = time.perf_counter()
+    day = _read(svc, plan_ref, build)
+    ctx = _context(day, budget_s, svc.settings.dispatch_rules or default_rules())
+    at_s = _at(ctx, at)
+    rebuilt = time.perf_counter()
+    outcome = run(ctx, day.command, at_s)
+    ran = time.perf_counter()
+    view = _store(svc, day, ctx, outcome, at_s, actor)
+    view["timings_s"] = {
+        "rebuild": round(rebuilt - began, 3),
+        "event": round(ran - rebuilt, 3),
+        "store": round(time.perf_counter() - ran, 3),
+    }
+    return view
+
+
+def step_view(step: dict[str, Any], current: str | None = None) -> dict[str, Any]:
+    view = {
+        "seq": step["seq"],
+        "at": step["at"].isoformat(),
+        "command": step["command"],
+        "payload": step["payload"],
+        "plan_refs": step["plan_refs"],
+        "replans": step["replans"],
+        "actor": step["actor"],
+    }
+    if current is not None:
+        view["current_plan_ref"] = current
+    return view
+
+
+def day_view(svc: Services, plan_ref: str) -> dict[str, Any]:
+    row = svc.api_store.dispatch_day(plan_ref)
+    if row is None:
+        with svc.uow() as uow:
+            plan = uow.plans.get(plan_ref)
+        if plan is None:
+            raise NotFound("plan", plan_ref)
+        return {
+            "plan_ref": plan.ref,
+            "current_plan_ref": plan.ref,
+            "hub_ref": ",".join(plan.hub_refs),
+            "service_date": plan.service_date,
+            "dispatched": False,
+            "steps": [],
+        }
+    steps = svc.api_store.dispatch_steps(row["plan_ref"])
+    return {
+        "plan_ref": row["plan_ref"],
+        "current_plan_ref": row["current_plan_ref"],
+        "hub_ref": row["hub_ref"],
+        "service_date": row["service_date"],
+        "dispatched": True,
+        "steps": [step_view(s) for s in steps],
+    }

@@ -1,0 +1,185 @@
+"""Dispatching a plan: events of the street, each re-planning the day when the rules say so.
+
+``POST /v1/dispatch/{ref}/events`` takes one event on plan ``ref``'s day; the first one
+starts dispatching the plan. The answer says what the re-plan changed and why, and names the
+plan in force (a re-plan stores a new plan, ``{ref}.{step}``, and marks the one it replaces
+``superseded``). ``GET /v1/dispatch/{ref}`` lists the day's steps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from lastmile.api.auth import Action, Principal
+from lastmile.api.deps import ServicesDep, require
+from lastmile.api.dispatcher import day_view, report
+from lastmile.dispatch import commands as c
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.domain import stop_for_order
+from lastmile.domain.errors import InvalidInput, NotFound
+from lastmile.domain.events import Command
+
+router = APIRouter(prefix="/v1/dispatch", tags=["dispatch"])
+READ = Depends(require("plans", Action.READ))
+WRITE = Depends(require("plans", Action.WRITE))
+Ref = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = Field(
+        default=None, description="when it happened (default: now); never before the last event"
+    )
+
+
+class OrderAdded(_Event):
+    """A stored order joins today's plan (create it with POST /v1/orders first)."""
+
+    type: Literal["order_added"]
+    order_ref: Ref
+
+    def command(self, uow: UnitOfWork) -> Command:
+        order = uow.orders.get(self.order_ref)
+        if order is None:
+            raise NotFound("order", self.order_ref)
+        stop = stop_for_order(order)
+        return c.AddStopToDay(
+            stop_ref=order.ref,
+            hub_ref=order.hub_ref,
+            location=stop.location.coordinate,
+            windows=tuple((w.start, w.end) for w in stop.windows),
+            service_s=stop.service_s,
+            weight_g=stop.load.weight_g,
+            volume_cm3=stop.load.volume_cm3,
+            parcels=stop.load.parcels,
+            ready_at=stop.ready_at,
+            skills=stop.skills,
+        )
+
+
+class StopCancelled(_Event):
+    type: Literal["stop_cancelled"]
+    stop_ref: Ref
+    reason: str = Field(default="cancelled by the customer", max_length=500)
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.CancelStop(stop_ref=self.stop_ref, reason=self.reason)
+
+
+class ReadinessSlipped(_Event):
+    type: Literal["readiness_slipped"]
+    stop_refs: list[Ref] = Field(min_length=1, max_length=10_000)
+    ready_at: AwareDatetime
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.SlipReadiness(stop_refs=tuple(self.stop_refs), ready_at=self.ready_at)
+
+
+class VehicleDelayed(_Event):
+    type: Literal["vehicle_delayed"]
+    vehicle_ref: Ref
+    delay_s: int = Field(ge=0, le=86_400)
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.ReportDelay(vehicle_ref=self.vehicle_ref, delay_s=self.delay_s)
+
+
+class AttemptFailed(_Event):
+    type: Literal["attempt_failed"]
+    stop_ref: Ref
+    reason: str = Field(min_length=1, max_length=500)
+    retry_after_s: int = Field(default=1800, ge=0, le=86_400)
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.RecordFailedAttempt(
+            stop_ref=self.stop_ref, reason=self.reason, retry_after_s=self.retry_after_s
+        )
+
+
+class VehicleBrokeDown(_Event):
+    type: Literal["vehicle_broke_down"]
+    vehicle_ref: Ref
+    rescue_vehicle_ref: Ref | None = None
+    transfer_s: int = Field(default=600, ge=0, le=86_400)
+    back_to_hub_s: int = Field(default=3600, ge=0, le=86_400)
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.ReportBreakdown(
+            vehicle_ref=self.vehicle_ref,
+            rescue_vehicle_ref=self.rescue_vehicle_ref,
+            transfer_s=self.transfer_s,
+            back_to_hub_s=self.back_to_hub_s,
+        )
+
+
+class ZoneSlowed(_Event):
+    type: Literal["zone_slowed"]
+    zone_ref: Ref
+    factor: float = Field(ge=1.0, le=10.0, description="travel into the zone takes this x long")
+
+    def command(self, uow: UnitOfWork) -> Command:
+        zone = uow.zones.get(self.zone_ref)
+        if zone is None:
+            raise NotFound("zone", self.zone_ref)
+        return c.ReportSlowdown(zone=zone, factor=self.factor)
+
+
+class ReplanAsked(_Event):
+    type: Literal["replan"]
+    reason: str = Field(default="asked by the dispatcher", min_length=1, max_length=500)
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.Replan(reason=self.reason, trigger="manual")
+
+
+class ImproveAsked(_Event):
+    """Search the day again; the plan changes only if the search finds a better one."""
+
+    type: Literal["improve"]
+
+    def command(self, uow: UnitOfWork) -> Command:
+        return c.ImprovePlan(trigger="manual")
+
+
+Event = Annotated[
+    OrderAdded
+    | StopCancelled
+    | ReadinessSlipped
+    | VehicleDelayed
+    | AttemptFailed
+    | VehicleBrokeDown
+    | ZoneSlowed
+    | ReplanAsked
+    | ImproveAsked,
+    Field(discriminator="type"),
+]
+
+
+@router.post(
+    "/{ref}/events",
+    summary="Report an event of the street on a dispatched plan",
+    operation_id="report_dispatch_event",
+)
+def report_event(
+    ref: str,
+    event: Event,
+    svc: ServicesDep,
+    who: Annotated[Principal, WRITE],
+    budget_s: Annotated[
+        float, Query(gt=0, le=60, description="seconds the re-plan may search")
+    ] = 5.0,
+) -> dict[str, Any]:
+    at: datetime | None = event.at
+    if isinstance(event, ReadinessSlipped) and at is not None and event.ready_at < at:
+        raise InvalidInput("ready_at is before the event", field="ready_at")
+    return report(svc, ref, event.command, at, budget_s, who.actor)
+
+
+@router.get("/{ref}", summary="A dispatched day and its steps", operation_id="get_dispatch_day")
+def get_day(ref: str, svc: ServicesDep, _: Annotated[Principal, READ]) -> dict[str, Any]:
+    return day_view(svc, ref)
