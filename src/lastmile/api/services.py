@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -49,6 +51,10 @@ class Services:
     webhooks: SqlWebhookStore
     jobs: ThreadPoolExecutor
     disposers: list[Callable[[], None]] = field(default_factory=list)
+    #: Dispatched days as the last accepted event left them (``api.dispatcher``), oldest
+    #: first; a request takes its day out under the lock, so no two requests share one.
+    dispatch_days: dict[str, Any] = field(default_factory=dict)
+    dispatch_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def build_services(settings: ApiSettings) -> Services:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from lastmile.dispatch import commands as c
@@ -14,12 +14,13 @@ from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replan import Replan, replan
 from lastmile.dispatch.replan_log import record_of, replanned_event
 from lastmile.dispatch.state import DayState, advance
+from lastmile.planning.solver import UnassignedStop
 
 
-def _defer_unserved_failures(state: DayState, result: Replan) -> list[Message]:
+def defer_unserved_failures(state: DayState, left_out: Sequence[UnassignedStop]) -> list[Message]:
     """Failed attempts the new plan cannot fit today move to tomorrow, reason kept."""
     out: list[Message] = []
-    for u in result.result.unassigned:
+    for u in left_out:
         if u.ref in state.failed and u.ref not in state.deferred:
             why = (
                 f"failed attempt ({state.failed[u.ref]}); "
@@ -51,7 +52,7 @@ def improve_plan(cmd: c.ImprovePlan, ctx: h.DispatchContext, uow: UnitOfWork) ->
 def _adopt(ctx: h.DispatchContext, result: Replan, reason: str, trigger: str) -> list[Message]:
     state = ctx.state
     before = state.plan.cost_cents
-    deferred = _defer_unserved_failures(state, result)
+    deferred = defer_unserved_failures(state, result.result.unassigned)
     event = replanned_event(
         result,
         reason=reason,

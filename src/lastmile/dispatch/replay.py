@@ -24,7 +24,12 @@ from lastmile.dispatch import events as ev
 from lastmile.dispatch.bus import Handler, Message, MessageBus
 from lastmile.dispatch.handlers import DispatchContext, apply_rules
 from lastmile.dispatch.ports import UnitOfWork
-from lastmile.dispatch.replanning import COMMANDS, TRIGGERS, roll_forward
+from lastmile.dispatch.replanning import (
+    COMMANDS,
+    TRIGGERS,
+    defer_unserved_failures,
+    roll_forward,
+)
 from lastmile.dispatch.state import DayState
 from lastmile.domain import InvalidInput, Plan
 from lastmile.domain.events import Command, DomainEvent
@@ -158,6 +163,7 @@ def _adopting(adopted: list[Plan]) -> Handler:
             ctx.improve_steps += 1
         if adopted:
             ctx.state.plan = from_domain(ctx.state.problem, adopted.pop(0))
+            defer_unserved_failures(ctx.state, ctx.state.plan.unassigned)
         return []
 
     return adopt

@@ -69,6 +69,23 @@ class PlanCreated(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PlanReplanned(DomainEvent):
+    """A dispatched day's plan was replaced: ``plan_ref`` is in force now, ``replaces`` was.
+
+    ``day_plan_ref`` names the day (its first plan); ``step`` is the event that caused it.
+    """
+
+    plan_ref: str
+    replaces: str
+    day_plan_ref: str
+    step: int
+    reason: str
+    trigger: str
+    changes: int
+    unassigned: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class RouteDispatched(DomainEvent):
     """A planned route was released to its driver (``route.dispatched``)."""
 

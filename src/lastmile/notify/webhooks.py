@@ -33,7 +33,7 @@ EVENT_TYPES = (
     "order.created", "order.updated", "order.planned", "order.dispatched", "order.loaded",
     "order.out_for_delivery", "stop.arrived", "order.delivered", "order.failed",
     "order.returned", "order.cancelled", "order.rescheduled", "order.ready",
-    "plan.created", "route.dispatched", "eta.changed", "exception.opened",
+    "plan.created", "plan.replanned", "route.dispatched", "eta.changed", "exception.opened",
     "vehicle.arrived", "vehicle.departed", "vehicle.long_stop", "route.drifted",
     "route.rejoined",
 )  # fmt: skip

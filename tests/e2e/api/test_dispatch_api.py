@@ -252,3 +252,30 @@ def test_serve_refuses_a_rules_file_naming_it_and_the_rule(tmp_path: Path) -> No
     result = CliRunner().invoke(build_app(), ["serve", "--dispatch-rules", str(bad)])
     assert result.exit_code == 2
     assert str(bad) in result.output and "vehicle_late" in result.output
+
+
+def test_the_day_a_process_keeps_is_the_day_a_rebuild_reads_back(api: Api) -> None:
+    from lastmile.api import dispatcher
+    from lastmile.dispatch import commands as c
+    from lastmile.dispatch.rules import default_rules
+    from tests.unit.dispatch.test_replay import snapshot
+
+    first = plan_day(api, extra_vehicle=True)["ref"]
+    for body in (
+        {"type": "vehicle_delayed", "vehicle_ref": "V1", "delay_s": 2400},
+        {"type": "vehicle_broke_down", "vehicle_ref": "V2"},
+        {"type": "replan"},
+    ):
+        at = {"at": "2026-11-24T09:10:00+01:00"}
+        assert event(api, first, {**body, **at}).status_code == 200
+    services = api.client.app.state.services  # type: ignore[attr-defined]
+    kept = services.dispatch_days[first]
+    assert kept.steps == 3
+
+    def build(uow: Any) -> c.Command:
+        return c.Replan(reason="read back")
+
+    services.dispatch_days.clear()
+    rebuilt = dispatcher._read(services, first, build, default_rules())
+    assert rebuilt.steps == 3 and rebuilt.fleet == kept.fleet
+    assert snapshot(rebuilt.ctx.state) == snapshot(kept.ctx.state)

@@ -100,6 +100,15 @@ def plan_order(api: Api) -> None:
     assert job["status"] == "done", job
 
 
+def replan_day(api: Api) -> None:
+    response = api.client.post(
+        "/v1/dispatch/P1/events?budget_s=0.3",
+        json={"type": "replan", "reason": "new traffic", "at": "2026-11-24T09:30:00+00:00"},
+        headers=api.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
 def update_order(api: Api) -> None:
     api.post("/v1/orders", json=ORDER)
     api.post("/v1/orders", json={**ORDER, "priority": 3})
@@ -171,6 +180,8 @@ CASES = {
     "order.updated": Case("order.updated", update_order, "N1", {"type": "OrderUpdated"}),
     "order.cancelled": Case("order.cancelled", cancel_order, "N1", {"to_state": "cancelled"}),
     "plan.created": Case("plan.created", plan_order, "", {"type": "PlanCreated", "routes": 1}),
+    "plan.replanned": Case("plan.replanned", replan_day, "P1.1",
+                           {"type": "PlanReplanned", "replaces": "P1", "reason": "new traffic"}),
     "vehicle.arrived": Case("vehicle.arrived", geofence_arrival, "VAN-1",
                             {"type": "StopArrived", "stop_ref": "O-0"}),
     "route.drifted": Case("route.drifted", drift, "R1", {"type": "RouteDrifted"}),
