@@ -7,9 +7,10 @@
 A hub's day of ``--orders`` orders (a grid around the hub, windows 09:00-17:00, one van per
 50 orders) is planned by a plan job, then ``--events`` events are posted to it, ten minutes
 apart from 09:00: in turn a 30 min delay, a cancelled stop, a new order, a failed attempt and
-a manual re-plan. Each request rebuilds the day from its stored steps before it runs, so the
-rebuild grows with the steps; the table shows each phase (rebuild, event with its re-plan,
-store) and the whole request, at the first and the last events. Requests go through the
+a manual re-plan. The process keeps the day between events; a last re-plan is sent after
+the process forgot it (as after a restart), so that request rebuilds the day from all its
+stored steps. The table shows each phase (rebuild, event with its re-plan, store) and the
+whole request. Requests go through the
 whole ASGI stack in-process (Starlette's test client).
 """
 
@@ -107,10 +108,14 @@ def run(url: str, orders: int, events: int, plan_s: float, budget_s: float) -> d
         first = _plan(client, h, orders, plan_s)
         current = first
         start = datetime.fromisoformat(f"{DAY}T08:00:00+00:00")
-        for n in range(events):
+        for n in range(events + 1):
             at = start + timedelta(minutes=10 * n)
             plan = client.get(f"/v1/plans/{current}", headers=h).json()
             kind = KINDS[n % len(KINDS)]
+            cold = n == events  # as after a restart: the process kept no day
+            if cold:
+                client.app.state.services.dispatch_days.clear()
+                kind = "replan"
             body = _event(kind, n, at, plan)
             if body["type"] == "order_added":
                 new = {**order(orders + n), "ref": body["order_ref"]}
@@ -121,7 +126,8 @@ def run(url: str, orders: int, events: int, plan_s: float, budget_s: float) -> d
             current = step["current_plan_ref"]
             replan = step["replans"][0] if step["replans"] else None
             rows.append({
-                "seq": step["seq"], "type": body["type"], "wall_s": wall, **step["timings_s"],
+                "seq": step["seq"], "type": body["type"] + (" (cold)" if cold else ""),
+                "wall_s": wall, **step["timings_s"],
                 "replanned": replan is not None,
                 "search_s": replan["runtime_s"] if replan else 0.0,
                 "changes": len(replan["changes"]) if replan else 0,
@@ -129,13 +135,15 @@ def run(url: str, orders: int, events: int, plan_s: float, budget_s: float) -> d
     return {"orders": orders, "events": rows}
 
 
-def summary(events: list[dict[str, Any]]) -> dict[str, float]:
+def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
+    events, cold = rows[:-1], rows[-1]
     head, tail = events[: max(1, len(events) // 5)], events[-max(1, len(events) // 5) :]
     out: dict[str, float] = {}
     for phase in ("rebuild", "event", "store", "wall_s"):
         out[f"{phase} first 20%"] = statistics.mean(e[phase] for e in head)
         out[f"{phase} last 20%"] = statistics.mean(e[phase] for e in tail)
     out["replans"] = sum(e["replanned"] for e in events)
+    out["cold rebuild"] = cold["rebuild"]
     return out
 
 
