@@ -11,20 +11,17 @@ are delivered by the real worker to an HTTP server on loopback that verifies sig
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from scratch import scratch_database
+from scratch import scratch_database, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "api.json"
@@ -118,14 +115,7 @@ def main() -> None:
             init_database(url)
             figures = run_http(url, args.batches) | run_webhooks(url, args.events)
         runs.append({"backend": name, "figures": figures, "load": load})
-    report = {
-        "command": "python benchmarks/api.py " + " ".join(sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy)",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
+    report = write_report("api.py", runs, args.out)
     show(report)
 
 

@@ -17,20 +17,17 @@ whole ASGI stack in-process (Starlette's test client).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
-import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from scratch import scratch_database
+from scratch import scratch_database, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "dispatch_api.json"
@@ -166,14 +163,7 @@ def main() -> None:
             init_database(url)
             result = run(url, args.orders, args.events, args.plan_s, args.budget_s)
         runs.append({"backend": name, "load": load, **result, "summary": summary(result["events"])})
-    report = {
-        "command": "python benchmarks/dispatch_api.py " + " ".join(sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy)",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
+    report = write_report("dispatch_api.py", runs, args.out)
     show(report)
 
 

@@ -6,11 +6,17 @@ dropped afterwards, whatever happens in between.
 
 from __future__ import annotations
 
+import json
 import os
+import platform
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 PG_ADMIN = os.environ.get(
     "LASTMILE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -36,3 +42,16 @@ def scratch_database(backend: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def write_report(script: str, runs: list[Any], out: Path) -> dict[str, Any]:
+    """The run's figures with the command, machine and date, written as JSON to ``out``."""
+    report = {
+        "command": f"python benchmarks/{script} " + " ".join(sys.argv[1:]),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy)",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": runs,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    return report

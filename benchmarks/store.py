@@ -11,11 +11,8 @@ it; on a shared 2-core box they are noisy, so the load average is recorded besid
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import random
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,7 +24,7 @@ from rich.table import Table
 
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import Address, Coordinate, Hub, Item, LifecycleState, Order, TimeWindow
-from scratch import scratch_database
+from scratch import scratch_database, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "store.json"
@@ -122,14 +119,7 @@ def main() -> None:
             with backend(name) as new_uow:
                 timings = run_steps(new_uow, n)
             runs.append({"backend": name, "orders": n, "seconds": timings, "load": load})
-    report = {
-        "command": "python benchmarks/store.py " + " ".join(sys.argv[1:]),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, noisy)",
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
+    report = write_report("store.py", runs, args.out)
     show(report)
 
 
