@@ -33,7 +33,7 @@ from lastmile.dispatch.replay import Outcome, Step, command_from, command_payloa
 from lastmile.dispatch.rules import RuleSet, default_rules
 from lastmile.dispatch.state import advance
 from lastmile.domain import LifecycleState, Plan
-from lastmile.domain.errors import Conflict, InvalidInput, NotFound
+from lastmile.domain.errors import Conflict, InvalidInput, LastMileError, NotFound
 from lastmile.domain.events import Command, PlanReplanned
 from lastmile.domain.journey import is_legal
 from lastmile.planning.problem import PlanningProblem
@@ -206,11 +206,14 @@ def _orders(uow: AuditedUnitOfWork, ctx: DispatchContext, command: Command, acto
 
 
 def _keep_statuses(before: Plan | None, after: list[Plan]) -> None:
-    """A van's route that was dispatched stays dispatched when its stops are re-planned."""
-    status = {r.vehicle_ref: r.status for r in before.routes} if before else {}
+    """A van's route that was dispatched stays dispatched when its stops are re-planned, and
+    keeps the driver assigned to it by hand (the re-plan knows only the shifts' drivers)."""
+    old = {r.vehicle_ref: r for r in before.routes} if before else {}
     for plan in after:
         for route in plan.routes:
-            route.status = status.get(route.vehicle_ref, route.status)
+            if route.vehicle_ref in old:
+                route.status = old[route.vehicle_ref].status
+                route.driver_ref = route.driver_ref or old[route.vehicle_ref].driver_ref
 
 
 def _announced(
@@ -291,22 +294,52 @@ def _store(
     return step_view(step, current), (stored[-1] if stored else None)
 
 
+def _driver_may(ctx: DispatchContext, command: Command, driver_ref: str) -> None:
+    """A driver's event must be about its own route in the plan in force; another route's
+    van or stop is NotFound, as a driver cannot learn which routes exist."""
+    mine = [r for r in ctx.state.plan.routes if r.driver_ref and r.driver_ref == driver_ref]
+    if isinstance(command, c.ReportDelay | c.ReportBreakdown):
+        if not any(r.vehicle_ref == command.vehicle_ref for r in mine):
+            raise NotFound("vehicle", command.vehicle_ref)
+    elif isinstance(command, c.RecordFailedAttempt):
+        if not any(v.ref == command.stop_ref for r in mine for v in r.visits):
+            raise NotFound("stop", command.stop_ref)
+    else:
+        raise InvalidInput(f"a driver cannot send {type(command).__name__}", field="type")
+
+
 def report(
-    svc: Services, plan_ref: str, build: Build, at: datetime | None, budget_s: float, actor: str
+    svc: Services,
+    plan_ref: str,
+    build: Build,
+    at: datetime | None,
+    budget_s: float,
+    actor: str,
+    driver: str | None = None,
 ) -> dict[str, Any]:
-    """One event on a dispatched day (the first one starts dispatching the plan).
+    """One event on a dispatched day (the first one starts dispatching the plan); ``driver``
+    names the driver when a driver sends it.
 
     The answer carries where the request's time went (``timings_s``: reading and rebuilding
     the day, running the event with its re-plan, writing), for the operator who wonders why
     an event took longer on a day with many steps."""
     began = time.perf_counter()
     day = _read(svc, plan_ref, build, svc.settings.dispatch_rules or default_rules())
-    ctx = day.ctx
+    ctx, before = day.ctx, day.ctx.state
     ctx.policy = replace(ctx.policy, time_limit_s=budget_s)
     ctx.rules = svc.settings.dispatch_rules or default_rules()
-    at_s = _at(ctx, at)
-    rebuilt = time.perf_counter()
-    outcome = run(ctx, day.command, at_s)
+    try:
+        if driver is not None:
+            _driver_may(ctx, day.command, driver)
+        at_s = _at(ctx, at)
+        rebuilt = time.perf_counter()
+        outcome = run(ctx, day.command, at_s)
+    except LastMileError:
+        # A refused event leaves the day as it was: the handlers edit the state the day
+        # moved forward to, never the one before it, so that one is kept.
+        ctx.state = before
+        _keep(svc, _Kept(day.base, day.steps, day.fleet, ctx))
+        raise
     ran = time.perf_counter()
     view, adopted = _store(svc, day, outcome, at_s, actor)
     if adopted is not None:  # the plan as the next rebuild would read it back

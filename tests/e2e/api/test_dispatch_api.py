@@ -88,6 +88,9 @@ def test_events_re_plan_the_day_and_every_step_is_kept(api: Api) -> None:
     assert early.status_code == 422
     assert early.json()["error"]["field"] == "at"
     assert len(get(api, f"/v1/dispatch/{first}")["steps"]) == 3
+    # The refused event left the day the process keeps as it was.
+    kept = api.client.app.state.services.dispatch_days[first]  # type: ignore[attr-defined]
+    assert kept.steps == 3 and kept.ctx.state.now_s == 2 * 3600 + 45 * 60
 
 
 def test_a_new_order_no_van_can_take_is_left_out_with_the_reason(api: Api) -> None:
@@ -109,6 +112,46 @@ def test_a_new_order_no_van_can_take_is_left_out_with_the_reason(api: Api) -> No
     now = get(api, f"/v1/plans/{again.json()['current_plan_ref']}")
     assert stops_of(now)["O9"] == "V3"
     assert get(api, "/v1/orders/O9")["state"] == "planned"
+
+
+def test_a_driver_reports_its_own_van_and_stops_only(api: Api) -> None:
+    from tests.e2e.api.conftest import driver_key
+
+    plan = plan_day(api, extra_vehicle=True)
+    first = plan["ref"]
+    admin = api.as_(Role.ADMIN)
+    mine = next(r for r in plan["routes"] if r["vehicle_ref"] == "V1")
+    other = next(r for r in plan["routes"] if r["vehicle_ref"] == "V2")
+    tag = api.client.get(f"/v1/routes/{mine['ref']}", headers=admin).headers["etag"]
+    assigned = api.client.post(f"/v1/routes/{mine['ref']}/assign", json={"driver_ref": "D1"},
+                               headers={**admin, "If-Match": tag})  # fmt: skip
+    assert assigned.status_code == 200, assigned.text
+    driver_key(api)
+    at = {"at": "2026-11-24T08:30:00+01:00"}
+    late = event(api, first, {"type": "vehicle_delayed", "vehicle_ref": "V1", "delay_s": 1800,
+                              **at}, Role.DRIVER)  # fmt: skip
+    assert late.status_code == 200, late.text
+    assert late.json()["replans"] and late.json()["actor"].startswith("key:")
+    # The re-plan keeps the driver on the van's route, so the driver goes on reporting.
+    now = get(api, f"/v1/plans/{late.json()['current_plan_ref']}")
+    assert next(r for r in now["routes"] if r["vehicle_ref"] == "V1")["driver_ref"] == "D1"
+    again = event(api, first, {"type": "vehicle_delayed", "vehicle_ref": "V1", "delay_s": 60,
+                               **at}, Role.DRIVER)  # fmt: skip
+    assert again.status_code == 200, again.text
+
+    someone_else = [
+        {"type": "vehicle_delayed", "vehicle_ref": "V2", "delay_s": 600, **at},
+        {"type": "vehicle_broke_down", "vehicle_ref": "V2", **at},
+        {"type": "attempt_failed", "stop_ref": other["stops"][0]["ref"], "reason": "x", **at},
+    ]
+    for body in someone_else:
+        assert event(api, first, body, Role.DRIVER).status_code == 404, body
+    cancel = {"type": "stop_cancelled", "stop_ref": mine["stops"][0]["ref"], **at}
+    assert event(api, first, cancel, Role.DRIVER).status_code == 403
+    rescue = {"type": "vehicle_broke_down", "vehicle_ref": "V1", "rescue_vehicle_ref": "V2", **at}
+    refused = event(api, first, rescue, Role.DRIVER)
+    assert refused.status_code == 422 and refused.json()["error"]["field"] == "rescue_vehicle_ref"
+    assert len(get(api, f"/v1/dispatch/{first}")["steps"]) == 2
 
 
 def test_a_small_delay_is_kept_without_a_re_plan(api: Api) -> None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from lastmile.api.auth import Action, Principal
-from lastmile.api.deps import ServicesDep, require
+from lastmile.api.auth import Action, Principal, Role, allowed
+from lastmile.api.deps import PrincipalDep, ServicesDep, require
 from lastmile.api.dispatcher import day_view, report
 from lastmile.dispatch import commands as c
 from lastmile.dispatch.ports import UnitOfWork
@@ -25,7 +25,17 @@ from lastmile.domain.events import Command
 
 router = APIRouter(prefix="/v1/dispatch", tags=["dispatch"])
 READ = Depends(require("plans", Action.READ))
-WRITE = Depends(require("plans", Action.WRITE))
+
+
+def _reporter(who: PrincipalDep) -> Principal:
+    """Dispatchers and admins report any event; a driver reports its own van's delays,
+    failed attempts and breakdowns (checked against the plan in force)."""
+    if who.role is Role.DRIVER or allowed(who.role, "plans", Action.WRITE):
+        return who
+    raise HTTPException(403, f"role {who.role.value!r} may not write plans")
+
+
+REPORT = Depends(_reporter)
 Ref = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -169,7 +179,7 @@ def report_event(
     ref: str,
     event: Event,
     svc: ServicesDep,
-    who: Annotated[Principal, WRITE],
+    who: Annotated[Principal, REPORT],
     budget_s: Annotated[
         float, Query(gt=0, le=60, description="seconds the re-plan may search")
     ] = 5.0,
@@ -177,7 +187,19 @@ def report_event(
     at: datetime | None = event.at
     if isinstance(event, ReadinessSlipped) and at is not None and event.ready_at < at:
         raise InvalidInput("ready_at is before the event", field="ready_at")
-    return report(svc, ref, event.command, at, budget_s, who.actor)
+    driver = None
+    if who.role is Role.DRIVER:
+        if not isinstance(event, VehicleDelayed | AttemptFailed | VehicleBrokeDown):
+            raise HTTPException(
+                403, "a driver reports only its van's delays, failed attempts and breakdowns"
+            )
+        if isinstance(event, VehicleBrokeDown) and event.rescue_vehicle_ref is not None:
+            raise InvalidInput(
+                "the dispatcher sends the rescue van; report the breakdown without it",
+                field="rescue_vehicle_ref",
+            )
+        driver = who.driver_ref or ""
+    return report(svc, ref, event.command, at, budget_s, who.actor, driver=driver)
 
 
 @router.get("/{ref}", summary="A dispatched day and its steps", operation_id="get_dispatch_day")
