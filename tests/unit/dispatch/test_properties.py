@@ -147,3 +147,69 @@ def test_improving_between_events_never_makes_the_plan_worse_nor_moves_a_loaded_
         standing = now
         valid_and_keeps_loads_and_history(ctx, history)
     assert sum(1 for m in db.outbox if m.event_type == "Replanned") == adopted == len(ctx.log)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    stops=st.integers(10, 24),
+    seed=st.integers(0, 50),
+    windows=st.booleans(),
+    now_h=st.floats(2.2, 6.0),
+    events=st.lists(
+        st.tuples(st.sampled_from(KINDS), st.integers(0, 1000), st.integers(0, 90)),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_a_day_rebuilt_from_its_stored_steps_is_the_live_day(
+    stops: int, seed: int, windows: bool, now_h: float, events: list[tuple[str, int, int]]
+) -> None:
+    """Whatever the events, a day rebuilt from its stored steps (commands as JSON, plans
+    as domain plans, no search) is the day the live bus left: the API's guarantee."""
+    from lastmile.dispatch.replay import Step, command_from, command_payload, replay, run
+    from lastmile.domain import LastMileError
+    from lastmile.planning.solver import from_domain
+
+    from .test_replay import snapshot
+
+    ctx, _, _ = day_in_progress(stops, seed, windows, now_h, plan_s=0.05)
+    start = DispatchContext(ctx.state, ctx.solver, ctx.policy)
+    first = ctx.state.plan.to_domain(ctx.state.problem, "first", "2026-03-02")
+    live = DispatchContext(advance(ctx.state.problem, from_domain(ctx.state.problem, first), 0),
+                           ctx.solver, ctx.policy)  # fmt: skip
+    steps: list[Step] = []
+    at = start.state.now_s
+    for kind, pick, minutes in [("replan", 0, 0), *events]:
+        at += minutes * 60
+        later = roll_forward_copy(live, at)
+        cmd = c.Replan(reason="start") if kind == "replan" else command(kind, later, pick)
+        if cmd is None:
+            continue
+        before = live.state
+        try:
+            outcome = run(live, cmd, at)
+        except LastMileError:  # refused, as the API refuses it: nothing is stored
+            live.state = before
+            continue
+        plans = tuple(
+            p.to_domain(live.state.problem, f"p{len(steps)}-{n}", "2026-03-02")
+            for n, p in enumerate(outcome.plans)
+        )
+        if plans:  # what the API keeps: the plan as a rebuild reads it back
+            live.state.plan = from_domain(live.state.problem, plans[-1])
+        payload = command_payload(cmd)
+        steps.append(Step(len(steps) + 1, at, command_from(type(cmd).__name__, payload),
+                          plans, outcome.facts))  # fmt: skip
+    problem = start.state.problem
+    rebuilt = replay(
+        DispatchContext(advance(problem, from_domain(problem, first), 0), ctx.solver, ctx.policy),
+        steps,
+    )
+    assert snapshot(rebuilt.state) == snapshot(live.state)
+
+
+def roll_forward_copy(ctx: DispatchContext, at_s: int) -> DayState:
+    """The day at ``at_s`` to pick a valid command from, leaving ``ctx`` as it is."""
+    from lastmile.dispatch.replanning import roll_forward
+
+    return roll_forward(ctx.state, at_s)
