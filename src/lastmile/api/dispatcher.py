@@ -16,6 +16,7 @@ vehicles, that day's shifts, drivers, zones) is unchanged; anything else rebuild
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -29,7 +30,15 @@ from lastmile.dispatch.handlers import DispatchContext
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replan import ReplanPolicy
 from lastmile.dispatch.replan_log import record_of
-from lastmile.dispatch.replay import Outcome, Step, command_from, command_payload, replay, run
+from lastmile.dispatch.replay import (
+    Outcome,
+    Step,
+    check_time,
+    command_from,
+    command_payload,
+    replay,
+    run,
+)
 from lastmile.dispatch.rules import RuleSet, default_rules
 from lastmile.dispatch.state import advance
 from lastmile.domain import LifecycleState, Plan
@@ -40,6 +49,7 @@ from lastmile.planning.problem import PlanningProblem
 from lastmile.planning.solver import from_domain
 from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
 
+log = logging.getLogger(__name__)
 SUPERSEDED = "superseded"
 #: Days a process keeps rebuilt (a hub's day each; a 2,000-stop day holds a few MB).
 KEPT_DAYS = 16
@@ -57,6 +67,11 @@ class _Day:
     fleet: str
     command: Command
     ctx: DispatchContext
+
+    @property
+    def current(self) -> str:
+        """The plan in force as stored (updated by each step this request stores)."""
+        return self.row["current_plan_ref"] if self.row else self.base.ref
 
 
 @dataclass(frozen=True)
@@ -187,6 +202,7 @@ def _at(ctx: DispatchContext, at: datetime | None) -> int:
     if not 0 <= at_s <= end:
         day = f"{ctx.state.problem.at(0).isoformat()} to {ctx.state.problem.at(end).isoformat()}"
         raise InvalidInput(f"{moment.isoformat()} is outside the plan's day ({day})", field="at")
+    check_time(ctx, at_s)
     return at_s
 
 
@@ -239,12 +255,13 @@ def _announced(
 
 
 def _store(
-    svc: Services, day: _Day, outcome: Outcome, at_s: int, actor: str
+    svc: Services, day: _Day, command: Command, outcome: Outcome, at_s: int, actor: str
 ) -> tuple[dict[str, Any], Plan | None]:
-    """Writes the step; returns its view and the plan now in force if the step made one."""
+    """Writes the step; returns its view and the plan now in force if the step made one.
+    ``day`` moves on to it (its step count and plan in force)."""
     ctx = day.ctx
     seq = day.steps + 1
-    current = previous = day.row["current_plan_ref"] if day.row else day.base.ref
+    current = previous = day.current
     now = datetime.now(UTC)
     with svc.uow() as uow:
         assert isinstance(uow, AuditedUnitOfWork)
@@ -262,13 +279,13 @@ def _store(
                     uow.plans.add(old)
             uow.plans.add(stored[-1])
             current = stored[-1].ref
-        _orders(uow, ctx, day.command, actor)
-        payload = command_payload(day.command)
+        _orders(uow, ctx, command, actor)
+        payload = command_payload(command)
         step = {
             "plan_ref": day.base.ref,
             "seq": seq,
             "at": ctx.state.problem.at(at_s),
-            "command": type(day.command).__name__,
+            "command": type(command).__name__,
             "payload": payload,
             "plan_refs": [p.ref for p in stored],
             "facts": outcome.facts,
@@ -291,6 +308,7 @@ def _store(
         target = f"plans/{day.base.ref}/steps/{seq}"
         uow.audit(actor, f"dispatch.{step['command']}", target, None, payload)
         uow.commit()
+    day.steps, day.row = seq, head
     return step_view(step, current), (stored[-1] if stored else None)
 
 
@@ -325,31 +343,72 @@ def report(
     an event took longer on a day with many steps."""
     began = time.perf_counter()
     day = _read(svc, plan_ref, build, svc.settings.dispatch_rules or default_rules())
-    ctx, before = day.ctx, day.ctx.state
+    ctx = day.ctx
     ctx.policy = replace(ctx.policy, time_limit_s=budget_s)
     ctx.rules = svc.settings.dispatch_rules or default_rules()
     try:
         if driver is not None:
             _driver_may(ctx, day.command, driver)
         at_s = _at(ctx, at)
-        rebuilt = time.perf_counter()
-        outcome = run(ctx, day.command, at_s)
     except LastMileError:
-        # A refused event leaves the day as it was: the handlers edit the state the day
-        # moved forward to, never the one before it, so that one is kept.
-        ctx.state = before
         _keep(svc, _Kept(day.base, day.steps, day.fleet, ctx))
         raise
+    seen = _observe(svc, day, at_s)
+    rebuilt = time.perf_counter()
+    before = ctx.state
+    try:
+        outcome = run(ctx, day.command, at_s)
+    except LastMileError:
+        # A refused event leaves the day as it was. When the day moved forward first, the
+        # handlers edited the moved state only, and the one before it is kept; when it did
+        # not move, a handler may have edited it before refusing, so it is rebuilt next time.
+        if ctx.state is not before:
+            ctx.state = before
+            _keep(svc, _Kept(day.base, day.steps, day.fleet, ctx))
+        raise
     ran = time.perf_counter()
-    view, adopted = _store(svc, day, outcome, at_s, actor)
+    view, adopted = _store(svc, day, day.command, outcome, at_s, actor)
     if adopted is not None:  # the plan as the next rebuild would read it back
         ctx.state.plan = from_domain(ctx.state.problem, adopted)
     _keep(svc, _Kept(day.base, view["seq"], day.fleet, ctx))
+    if seen is not None:
+        view["observed_step"] = seen
     view["timings_s"] = {
         "rebuild": round(rebuilt - began, 3),
         "event": round(ran - rebuilt, 3),
         "store": round(time.perf_counter() - ran, 3),
     }
+    return view
+
+
+def _observe(svc: Services, day: _Day, at_s: int) -> dict[str, Any] | None:
+    """What tracking saw since the day last looked, stored as its own step before the
+    event (``ObserveProgress``: the vans where their scans put them, and a re-plan when
+    one is off its plan by more than the rules allow). None when there is nothing new.
+
+    Tracking is not allowed to stop a dispatcher's event: an observation the day refuses
+    is logged and left out."""
+    ctx = day.ctx
+    state = ctx.state
+    refs = [x.ref for r in state.plan.routes for x in r.visits]
+    new: list[tuple[str, datetime]] = []
+    for ref, when in sorted(svc.api_store.completions(refs).items()):
+        seen_s = ctx.seconds(when)
+        if 0 <= seen_s <= at_s and state.observed.get(ref) != seen_s and ref not in state.failed:
+            new.append((ref, when))
+    if not new:
+        return None
+    command = c.ObserveProgress(done=tuple(new))
+    before = ctx.state
+    try:
+        outcome = run(ctx, command, at_s)
+    except LastMileError as exc:
+        log.warning("tracking's progress on plan %s left out: %s", day.base.ref, exc)
+        ctx.state = before
+        return None
+    view, adopted = _store(svc, day, command, outcome, at_s, "tracking")
+    if adopted is not None:
+        ctx.state.plan = from_domain(ctx.state.problem, adopted)
     return view
 
 

@@ -48,6 +48,14 @@ class ReportDelay(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ObserveProgress(Command):
+    """What tracking saw: stops completed (delivered or attempted) and when. The day is then
+    where the vans really are, not where the plan would have them."""
+
+    done: tuple[tuple[str, datetime], ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordFailedAttempt(Command):
     """The driver could not deliver; try again no sooner than ``retry_after_s`` from now."""
 

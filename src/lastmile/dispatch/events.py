@@ -32,6 +32,16 @@ class ReadinessSlipped(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ProgressObserved(DomainEvent):
+    """Tracking saw these vans complete these stops, each ``lags_s`` after (negative:
+    before) the plan's time for it. One event for all, so the rules re-plan once."""
+
+    vehicle_refs: tuple[str, ...]
+    stop_refs: tuple[str, ...]
+    lags_s: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
 class VehicleDelayed(DomainEvent):
     vehicle_ref: str
     delay_s: int

@@ -16,7 +16,7 @@ from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replan import Replan, ReplanPolicy
 from lastmile.dispatch.replan_log import ReplanRecord
 from lastmile.dispatch.rules import RuleSet, default_rules
-from lastmile.dispatch.state import DayState, VehicleState, leg_s
+from lastmile.dispatch.state import DayState, VehicleState, leg_s, observed_state
 from lastmile.dispatch.weather import slowed
 from lastmile.domain import Conflict, InvalidInput
 from lastmile.domain.events import DomainEvent
@@ -98,6 +98,43 @@ def report_delay(cmd: c.ReportDelay, ctx: DispatchContext, uow: UnitOfWork) -> l
     v = ctx.state.vehicle(cmd.vehicle_ref)
     ctx.state.vehicles[v.ref] = replace(v, free_s=v.free_s + cmd.delay_s)
     return [ev.VehicleDelayed(vehicle_ref=v.ref, delay_s=cmd.delay_s)]
+
+
+def observe_progress(
+    cmd: c.ObserveProgress, ctx: DispatchContext, uow: UnitOfWork
+) -> list[Message]:
+    """Vans placed where tracking saw them: each touched van's last completed stop (and
+    every stop before it on its route) is done, and the van heads for the next one."""
+    state = ctx.state
+    seen: dict[str, int] = {}
+    for ref, at in cmd.done:
+        state.job(ref)
+        seen[ref] = ctx.seconds(at)
+        if seen[ref] > state.now_s:
+            raise InvalidInput(
+                f"stop {ref!r} is seen done at {at.isoformat()}, after the day's time now",
+                field="done",
+            )
+    state.observed.update(seen)
+    vans, stops, lags = [], [], []
+    for route in state.plan.routes:
+        v = state.vehicles.get(route.vehicle_ref)
+        if v is None or v.broken or not any(x.ref in seen for x in route.visits):
+            continue
+        marks = [
+            i for i, x in enumerate(route.visits)
+            if x.ref in state.observed and x.ref not in state.failed
+        ]  # fmt: skip
+        if not marks:
+            continue
+        last = route.visits[max(marks)]
+        state.vehicles[v.ref] = observed_state(state, route, max(marks))
+        vans.append(v.ref)
+        stops.append(last.ref)
+        lags.append(state.observed[last.ref] - last.departure_s)
+    return [
+        ev.ProgressObserved(vehicle_refs=tuple(vans), stop_refs=tuple(stops), lags_s=tuple(lags))
+    ]
 
 
 def _attempted_by(state: DayState, ref: str) -> VehicleState:

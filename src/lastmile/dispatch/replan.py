@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from lastmile.dispatch.replan_problem import RestOfDay, rest_of_day, why_no_vehicle
 from lastmile.dispatch.replan_split import solve_parts
-from lastmile.dispatch.state import DayState
+from lastmile.dispatch.state import DayState, VehicleState
 from lastmile.domain import UnassignedReason
 from lastmile.planning.assemble import assemble
 from lastmile.planning.solver import (
@@ -211,6 +211,39 @@ def by_day_vehicle(rest: RestOfDay, result: PlanResult) -> dict[str, list[RouteR
     return out
 
 
+def _as_observed(state: DayState, prefix: list[StopVisit], s: VehicleState) -> list[StopVisit]:
+    """A van's history as tracking saw it: each observed stop left when it was seen done,
+    the stops before the last observed one no later than it, and the stop under way left
+    when the van is free. The next :func:`~lastmile.dispatch.state.advance` then reads the
+    history in order, however late or early the van was against the plan. Stops done
+    after the last observed one (the plan carried on from it) keep their times."""
+    marks = [i for i, x in enumerate(prefix) if x.ref in state.observed]
+    last = marks[-1]
+    cap = min(state.observed[prefix[last].ref], state.now_s)
+    out = []
+    for i, x in enumerate(prefix):
+        service = state.problem.jobs[x.job].service_s
+        if x.ref == s.in_progress:
+            begun = max(x.service_start_s, s.free_s - service)
+            arrived = x.arrival_s if begun == x.service_start_s else begun
+            left = max(x.departure_s, s.free_s)
+        elif x.ref in state.observed:
+            left = state.observed[x.ref]
+            begun = arrived = max(0, left - service)
+        elif i < last:
+            left = min(x.departure_s, cap)
+            begun = min(x.service_start_s, left)
+            arrived = min(x.arrival_s, begun)
+        else:
+            out.append(x)
+            continue
+        out.append(
+            replace(x, arrival_s=arrived, wait_s=begun - arrived, service_start_s=begun,
+                    departure_s=left)
+        )  # fmt: skip
+    return out
+
+
 def merge(state: DayState, rest: RestOfDay, result: PlanResult) -> PlanResult:
     """The whole day: each vehicle's history (served, under way) then its new route(s).
 
@@ -227,6 +260,8 @@ def merge(state: DayState, rest: RestOfDay, result: PlanResult) -> PlanResult:
         if not prefix and not tails:
             continue
         s = state.vehicles[v.ref]
+        if any(x.ref in state.observed for x in prefix):
+            prefix = _as_observed(state, prefix, s)
         offset = (prefix[-1].trip + (1 if s.at_hub else 0)) if prefix else 0
         visits = list(prefix)
         for tail in tails:

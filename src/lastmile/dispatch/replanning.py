@@ -74,6 +74,8 @@ def roll_forward(state: DayState, now_s: int) -> DayState:
     """
     if now_s < state.now_s:
         raise ValueError("time only moves forward")
+    if now_s == state.now_s:  # nothing moved: what events said since stays as they said it
+        return state
     later = advance(state.problem, state.plan, now_s)
     for ref, v in state.vehicles.items():
         if v.broken:
@@ -82,6 +84,7 @@ def roll_forward(state: DayState, now_s: int) -> DayState:
     later.failed = dict(state.failed)
     later.deferred = dict(state.deferred)
     later.new = set(state.new)
+    later.observed = dict(state.observed)
     later.matrices = state.matrices
     return later
 
@@ -91,6 +94,7 @@ COMMANDS: dict[type, Handler] = {
     c.CancelStop: h.cancel_stop,
     c.SlipReadiness: h.slip_readiness,
     c.ReportDelay: h.report_delay,
+    c.ObserveProgress: h.observe_progress,
     c.RecordFailedAttempt: h.record_failed_attempt,
     c.ReportBreakdown: h.report_breakdown,
     c.ReportSlowdown: h.report_slowdown,
@@ -104,6 +108,7 @@ TRIGGERS = (
     ev.StopCancelled,
     ev.ReadinessSlipped,
     ev.VehicleDelayed,
+    ev.ProgressObserved,
     ev.AttemptFailed,
     ev.VehicleBrokeDown,
     ev.ZoneSlowed,

@@ -46,6 +46,7 @@ ACCEPTED: dict[str, type[Command]] = {
         c.CancelStop,
         c.SlipReadiness,
         c.ReportDelay,
+        c.ObserveProgress,
         c.RecordFailedAttempt,
         c.ReportBreakdown,
         c.ReportSlowdown,
@@ -85,18 +86,20 @@ def facts_of(state: DayState) -> dict[str, Any]:
         "deferred": dict(sorted(state.deferred.items())),
         "new": sorted(state.new),
         "broken": sorted(v.ref for v in state.vehicles.values() if v.broken),
+        "observed": dict(sorted(state.observed.items())),
     }
 
 
 def _restore(state: DayState, facts: Mapping[str, Any], seq: int) -> None:
     replayed = facts_of(state)
-    if replayed != dict(facts):
+    if any(replayed[k] != v for k, v in facts.items()):
         # The stored facts are what was accepted; a handler changed since must not rewrite them.
         log.warning("step %d replayed to other facts than stored; the stored ones are kept", seq)
     state.cancelled = set(facts["cancelled"])
     state.failed = dict(facts["failed"])
     state.deferred = dict(facts["deferred"])
     state.new = set(facts["new"])
+    state.observed = {str(k): int(v) for k, v in facts.get("observed", {}).items()}
     broken = set(facts["broken"])
     for ref, v in state.vehicles.items():
         if v.broken != (ref in broken):
@@ -193,15 +196,20 @@ class Outcome:
     facts: dict[str, Any]
 
 
-def run(ctx: DispatchContext, command: Command, at_s: int) -> Outcome:
-    """``command`` at ``at_s`` on the live day: the handlers, the rules and any re-plan run
-    for real. The day moves forward to ``at_s`` first; it never moves back."""
+def check_time(ctx: DispatchContext, at_s: int) -> None:
+    """The day only moves forward: an event dated before its time now is refused."""
     if at_s < ctx.state.now_s:
         raise InvalidInput(
             f"the day is at {ctx.state.problem.at(ctx.state.now_s).isoformat()} already; "
             "an event cannot be dated before it",
             field="at",
         )
+
+
+def run(ctx: DispatchContext, command: Command, at_s: int) -> Outcome:
+    """``command`` at ``at_s`` on the live day: the handlers, the rules and any re-plan run
+    for real. The day moves forward to ``at_s`` first; it never moves back."""
+    check_time(ctx, at_s)
     plans: list[PlanResult] = []
 
     def keeping(handler: Handler) -> Handler:

@@ -35,6 +35,7 @@ MEASURES: dict[str, tuple[type[DomainEvent], str | None]] = {
     "stop_cancelled": (ev.StopCancelled, None),
     "readiness_slipped": (ev.ReadinessSlipped, "minutes of slip"),
     "vehicle_delayed": (ev.VehicleDelayed, "minutes of delay"),
+    "progress_observed": (ev.ProgressObserved, "minutes the van furthest off its plan is"),
     "attempt_failed": (ev.AttemptFailed, None),
     "vehicle_broke_down": (ev.VehicleBrokeDown, None),
     "zone_slowed": (ev.ZoneSlowed, "slowdown factor"),
@@ -78,6 +79,8 @@ def measure(event: DomainEvent) -> float:
         return event.slip_s / 60
     if isinstance(event, ev.VehicleDelayed):
         return event.delay_s / 60
+    if isinstance(event, ev.ProgressObserved):
+        return max((abs(lag) for lag in event.lags_s), default=0) / 60
     if isinstance(event, ev.ZoneSlowed):
         return event.factor
     if isinstance(event, ev.ZoneSlotsFilling):
@@ -182,6 +185,7 @@ def default_rules() -> RuleSet:
     rules += [
         Rule("re-plan on slips over 20 min", "readiness_slipped", "replan", 20),
         Rule("re-plan on delays over 15 min", "vehicle_delayed", "replan", 15),
+        Rule("re-plan when a van is 15 min off its plan", "progress_observed", "replan", 15),
         Rule("re-plan on slowdowns", "zone_slowed", "replan", 1.0),
         Rule("re-plan after an early wave", "wave_dispatched_early", "replan"),
     ]

@@ -55,6 +55,8 @@ class DayState:
     deferred: dict[str, str] = field(default_factory=dict)
     #: Stops added since the plan was made (new orders).
     new: set[str] = field(default_factory=set)
+    #: Stops tracking saw completed: job ref -> when (see :func:`observed_state`).
+    observed: dict[str, int] = field(default_factory=dict)
     #: Travel matrices of the day's points, kept from one re-plan to the next.
     matrices: KnownPoints | None = field(default=None, repr=False, compare=False)
 
@@ -152,6 +154,49 @@ def _route_state(
         in_progress=current.ref,
         loaded=loaded,
         started_s=started,
+    )
+
+
+def _ready_after(job: Job, arrive_s: int) -> int:
+    """When service can start at a stop reached at ``arrive_s`` (its next window)."""
+    for a, b in job.windows:
+        if arrive_s <= b:
+            return max(a, arrive_s)
+    return arrive_s
+
+
+def observed_state(state: DayState, route: RouteResult, last: int) -> VehicleState:
+    """Where a van is, given that tracking saw it complete ``route.visits[last]`` (and so
+    every stop before it) at ``state.observed``'s time: on its way to the next stop of that
+    trip, free once served there, or back to the hub when the trip is done.
+
+    The plan's times for the stops after it are not trusted: the van may be late or early.
+    """
+    problem, visits = state.problem, route.visits
+    v = problem.vehicles[route.vehicle]
+    old = state.vehicles[route.vehicle_ref]
+    done = tuple(x.ref for x in visits[: last + 1])
+    seen_s = state.observed[visits[last].ref]
+    here = problem.points[problem.jobs[visits[last].job].point]
+    rest = visits[last + 1 :]
+    trip = visits[last].trip
+    if not rest or rest[0].trip != trip:
+        hub = problem.points[problem.hubs[v.start_hub].point]
+        back = seen_s + leg_s(problem, v, here, hub, seen_s)
+        return _at_hub(v, problem, max(state.now_s, back), done=done, started_s=old.started_s)
+    nxt = rest[0]
+    job = problem.jobs[nxt.job]
+    there = problem.points[job.point]
+    start = _ready_after(job, seen_s + leg_s(problem, v, here, there, seen_s))
+    return VehicleState(
+        v.ref,
+        there,
+        max(state.now_s, start + job.service_s),
+        False,
+        done=done,
+        in_progress=nxt.ref,
+        loaded=frozenset(_on_board(problem, rest[1:], trip)),
+        started_s=old.started_s,
     )
 
 

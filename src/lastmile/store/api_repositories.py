@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from lastmile.domain import Order
 from lastmile.domain.errors import Conflict, NotFound
 from lastmile.store import api_tables as a
+from lastmile.store import tables as t
 from lastmile.store.tracked import TrackedOrders
 from lastmile.store.tracking_journal import SqlTrackingUnitOfWork
 
@@ -312,3 +313,19 @@ class SqlApiStore:
                 f"the day of plan {day['plan_ref']!r} changed meanwhile (another event, or "
                 "another plan of that hub and date being dispatched); send the event again"
             ) from None
+
+    def completions(self, order_refs: Sequence[str]) -> dict[str, datetime]:
+        """When each of these orders was last completed (delivered or attempted), from its
+        journey: what tracking saw, for dispatch to place the vans."""
+        e = t.order_events.c
+        out: dict[str, datetime] = {}
+        refs = list(dict.fromkeys(order_refs))
+        with self._engine.connect() as conn:
+            for i in range(0, len(refs), 500):
+                stmt = (
+                    sa.select(e.order_ref, sa.func.max(e.occurred_at))
+                    .where(e.order_ref.in_(refs[i : i + 500]), e.to_state == "completed")
+                    .group_by(e.order_ref)
+                )
+                out.update({ref: at for ref, at in conn.execute(stmt)})
+        return out

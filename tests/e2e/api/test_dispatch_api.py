@@ -3,6 +3,7 @@ the day a later request rebuilds is the day the earlier ones left."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +140,7 @@ def test_a_driver_reports_its_own_van_and_stops_only(api: Api) -> None:
                                **at}, Role.DRIVER)  # fmt: skip
     assert again.status_code == 200, again.text
 
-    someone_else = [
+    someone_else: list[dict[str, Any]] = [
         {"type": "vehicle_delayed", "vehicle_ref": "V2", "delay_s": 600, **at},
         {"type": "vehicle_broke_down", "vehicle_ref": "V2", **at},
         {"type": "attempt_failed", "stop_ref": other["stops"][0]["ref"], "reason": "x", **at},
@@ -315,10 +316,67 @@ def test_the_day_a_process_keeps_is_the_day_a_rebuild_reads_back(api: Api) -> No
     kept = services.dispatch_days[first]
     assert kept.steps == 3
 
-    def build(uow: Any) -> c.Command:
+    def build(uow: Any) -> Any:
         return c.Replan(reason="read back")
 
     services.dispatch_days.clear()
     rebuilt = dispatcher._read(services, first, build, default_rules())
     assert rebuilt.steps == 3 and rebuilt.fleet == kept.fleet
     assert snapshot(rebuilt.ctx.state) == snapshot(kept.ctx.state)
+
+
+def deliver(url: str, order_ref: str, at: datetime) -> None:
+    """The order's journey up to delivered at ``at``, as the driver's scans record it."""
+    from lastmile.bootstrap import uow_factory
+    from lastmile.domain import LifecycleState, Outcome
+
+    factory = uow_factory(url)
+    try:
+        with factory() as uow:
+            order = uow.orders.get(order_ref)
+            assert order is not None
+            for state, minutes in ((LifecycleState.DISPATCHED, 90), (LifecycleState.LOADED, 80),
+                                   (LifecycleState.OUT_FOR_DELIVERY, 70)):  # fmt: skip
+                order.advance(state, at=at - timedelta(minutes=minutes), actor="driver:D1")
+            order.complete(Outcome.DELIVERED, at=at, actor="driver:D1")
+            uow.orders.add(order)
+            uow.publish(order.pull_events())
+            uow.commit()
+    finally:
+        factory.dispose()
+
+
+def test_a_van_late_on_its_scans_is_re_planned_from_where_it_was_scanned(api: Api) -> None:
+    plan = plan_day(api, extra_vehicle=True)
+    first = plan["ref"]
+    route = next(r for r in plan["routes"] if len(r["stops"]) >= 2)
+    stop, after = route["stops"][0], route["stops"][1:]
+    # Tracking saw the first stop delivered 40 minutes after the plan's time for it. (The
+    # journey is written as the scans would write it; scans through the API are dated
+    # now, and this day is in the past.)
+    planned = datetime.fromisoformat(stop["departure"])
+    seen = planned + timedelta(minutes=40)
+    deliver(api.url, stop["ref"], seen)
+    assert get(api, f"/v1/orders/{stop['ref']}")["state"] == "completed"
+
+    # The next event finds the van where its scan put it: the day records what tracking
+    # saw as a step of its own, re-plans (40 min off the plan), then runs the event.
+    at = (seen + timedelta(minutes=1)).isoformat()
+    sent = event(api, first, {"type": "vehicle_delayed", "vehicle_ref": "V2", "delay_s": 60,
+                              "at": at})  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    observed = sent.json()["observed_step"]
+    assert observed["command"] == "ObserveProgress" and observed["actor"] == "tracking"
+    assert observed["replans"][0]["trigger"] == "ProgressObserved"
+    assert sent.json()["seq"] == observed["seq"] + 1
+    now = get(api, f"/v1/plans/{sent.json()['current_plan_ref']}")
+    van = next(r for r in now["routes"] if r["vehicle_ref"] == route["vehicle_ref"])
+    assert van["stops"][0]["ref"] == stop["ref"]
+    assert datetime.fromisoformat(van["stops"][0]["departure"]) == seen
+    # Its other stops come after the scan, not at the plan's earlier times.
+    later = [s for s in van["stops"] if s["ref"] in {x["ref"] for x in after}]
+    assert later and all(datetime.fromisoformat(s["arrival"]) > seen for s in later)
+
+    # Seen once, the scan is not recorded again.
+    again = event(api, first, {"type": "replan", "at": at})
+    assert again.status_code == 200 and "observed_step" not in again.json()

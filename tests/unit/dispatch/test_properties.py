@@ -58,6 +58,17 @@ def command(kind: str, state: DayState, pick: int) -> Command | None:
     return None
 
 
+def observation(state: DayState, pick: int) -> Command | None:
+    """Tracking saw a van complete one of its stops, up to half an hour before now."""
+    seen = [
+        r for v in state.vehicles.values() if not v.broken for r in (*v.done, v.in_progress) if r
+    ]
+    if not seen:
+        return None
+    at = ORIGIN + timedelta(seconds=max(0, state.now_s - pick % 1800))
+    return c.ObserveProgress(done=((seen[pick % len(seen)], at),))
+
+
 def day_in_progress(
     stops: int, seed: int, windows: bool, now_h: float, plan_s: float
 ) -> tuple[DispatchContext, MessageBus, InMemoryDatabase]:
@@ -97,7 +108,9 @@ def valid_and_keeps_loads_and_history(
     seed=st.integers(0, 50),
     windows=st.booleans(),
     now_h=st.floats(2.2, 7.0),
-    events=st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, 1000)), max_size=4),
+    events=st.lists(
+        st.tuples(st.sampled_from((*KINDS, "observe")), st.integers(0, 1000)), max_size=4
+    ),
 )
 def test_loaded_parcels_never_change_van_and_every_re_plan_is_valid_and_recorded(
     stops: int, seed: int, windows: bool, now_h: float, events: list[tuple[str, int]]
@@ -105,11 +118,19 @@ def test_loaded_parcels_never_change_van_and_every_re_plan_is_valid_and_recorded
     ctx, bus, db = day_in_progress(stops, seed, windows, now_h, plan_s=0.2)
     replans = 0
     for kind, pick in [("replan", 0), *events]:
-        cmd = c.Replan(reason="start") if kind == "replan" else command(kind, ctx.state, pick)
+        cmd = (
+            c.Replan(reason="start") if kind == "replan"
+            else observation(ctx.state, pick) if kind == "observe"
+            else command(kind, ctx.state, pick)
+        )  # fmt: skip
         if cmd is None:
             continue
         history = {v.ref: (v.done, v.in_progress) for v in ctx.state.vehicles.values()}
+        logged = len(ctx.log)
         bus.handle(cmd)
+        if len(ctx.log) == logged:  # a van seen on its plan: nothing to re-plan
+            assert isinstance(cmd, c.ObserveProgress)
+            continue
         replans += 1
         last = valid_and_keeps_loads_and_history(ctx, history)
         served = {v.ref for r in last.result.routes for v in r.visits}
@@ -156,7 +177,7 @@ def test_improving_between_events_never_makes_the_plan_worse_nor_moves_a_loaded_
     windows=st.booleans(),
     now_h=st.floats(2.2, 6.0),
     events=st.lists(
-        st.tuples(st.sampled_from(KINDS), st.integers(0, 1000), st.integers(0, 90)),
+        st.tuples(st.sampled_from((*KINDS, "observe")), st.integers(0, 1000), st.integers(0, 90)),
         min_size=1,
         max_size=6,
     ),
@@ -182,7 +203,11 @@ def test_a_day_rebuilt_from_its_stored_steps_is_the_live_day(
     for kind, pick, minutes in [("replan", 0, 0), *events]:
         at += minutes * 60
         later = roll_forward_copy(live, at)
-        cmd = c.Replan(reason="start") if kind == "replan" else command(kind, later, pick)
+        cmd = (
+            c.Replan(reason="start") if kind == "replan"
+            else observation(later, pick) if kind == "observe"
+            else command(kind, later, pick)
+        )  # fmt: skip
         if cmd is None:
             continue
         before = live.state
