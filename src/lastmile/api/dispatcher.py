@@ -353,7 +353,7 @@ def report(
     except LastMileError:
         _keep(svc, _Kept(day.base, day.steps, day.fleet, ctx))
         raise
-    seen = _observe(svc, day, at_s)
+    tracked = _observe(svc, day, at_s)
     rebuilt = time.perf_counter()
     before = ctx.state
     try:
@@ -371,8 +371,8 @@ def report(
     if adopted is not None:  # the plan as the next rebuild would read it back
         ctx.state.plan = from_domain(ctx.state.problem, adopted)
     _keep(svc, _Kept(day.base, view["seq"], day.fleet, ctx))
-    if seen is not None:
-        view["observed_step"] = seen
+    if tracked:
+        view["tracked_steps"] = tracked
     view["timings_s"] = {
         "rebuild": round(rebuilt - began, 3),
         "event": round(ran - rebuilt, 3),
@@ -381,35 +381,53 @@ def report(
     return view
 
 
-def _observe(svc: Services, day: _Day, at_s: int) -> dict[str, Any] | None:
-    """What tracking saw since the day last looked, stored as its own step before the
-    event (``ObserveProgress``: the vans where their scans put them, and a re-plan when
-    one is off its plan by more than the rules allow). None when there is nothing new.
+def _observe(svc: Services, day: _Day, at_s: int) -> list[dict[str, Any]]:
+    """What tracking saw since the day last looked, stored as steps of its own before the
+    event (actor ``tracking``): an ``ObserveProgress`` with the stops completed, which
+    places the vans where their scans put them (and re-plans one off its plan by more than
+    the rules allow), then a ``RecordFailedAttempt`` for each attempt that failed, with
+    the driver's reason, so it is tried again later today or moved to tomorrow.
 
-    Tracking is not allowed to stop a dispatcher's event: an observation the day refuses
-    is logged and left out."""
-    ctx = day.ctx
-    state = ctx.state
+    Tracking is not allowed to stop a dispatcher's event: a step the day refuses is
+    logged and left out."""
+    state = day.ctx.state
     refs = [x.ref for r in state.plan.routes for x in r.visits]
-    new: list[tuple[str, datetime]] = []
-    for ref, when in sorted(svc.api_store.completions(refs).items()):
-        seen_s = ctx.seconds(when)
-        if 0 <= seen_s <= at_s and state.observed.get(ref) != seen_s and ref not in state.failed:
-            new.append((ref, when))
-    if not new:
-        return None
-    command = c.ObserveProgress(done=tuple(new))
+    seen: list[tuple[str, datetime]] = []
+    failed: list[c.RecordFailedAttempt] = []
+    for ref, done in sorted(svc.api_store.completions(refs).items()):
+        seen_s = day.ctx.seconds(done.at)
+        if not 0 <= seen_s <= at_s:
+            continue
+        if done.outcome == "failed":
+            if ref in state.failed:  # this attempt is known already
+                continue
+            why = f"{done.reason or 'failed'} (seen by tracking)"
+            failed.append(c.RecordFailedAttempt(stop_ref=ref, reason=why))
+        elif state.observed.get(ref) == seen_s:
+            continue
+        seen.append((ref, done.at))
+    commands: list[Command] = [c.ObserveProgress(done=tuple(seen))] if seen else []
+    views = []
+    for command in [*commands, *failed]:
+        views += _tracked(svc, day, command, at_s)
+    return views
+
+
+def _tracked(svc: Services, day: _Day, command: Command, at_s: int) -> list[dict[str, Any]]:
+    ctx = day.ctx
     before = ctx.state
     try:
         outcome = run(ctx, command, at_s)
     except LastMileError as exc:
-        log.warning("tracking's progress on plan %s left out: %s", day.base.ref, exc)
-        ctx.state = before
-        return None
+        log.warning("tracking's %s on plan %s left out: %s", type(command).__name__,
+                    day.base.ref, exc)  # fmt: skip
+        if ctx.state is not before:
+            ctx.state = before
+        return []
     view, adopted = _store(svc, day, command, outcome, at_s, "tracking")
     if adopted is not None:
         ctx.state.plan = from_domain(ctx.state.problem, adopted)
-    return view
+    return [view]
 
 
 def step_view(step: dict[str, Any], current: str | None = None) -> dict[str, Any]:

@@ -121,12 +121,7 @@ def observe_progress(
         v = state.vehicles.get(route.vehicle_ref)
         if v is None or v.broken or not any(x.ref in seen for x in route.visits):
             continue
-        marks = [
-            i for i, x in enumerate(route.visits)
-            if x.ref in state.observed and x.ref not in state.failed
-        ]  # fmt: skip
-        if not marks:
-            continue
+        marks = [i for i, x in enumerate(route.visits) if x.ref in state.observed]
         last = route.visits[max(marks)]
         state.vehicles[v.ref] = observed_state(state, route, max(marks))
         vans.append(v.ref)
@@ -162,6 +157,9 @@ def record_failed_attempt(
     loaded = v.loaded if v.at_hub else v.loaded | {cmd.stop_ref}
     state.vehicles[v.ref] = replace(v, done=done, in_progress=in_progress, loaded=loaded)
     state.failed[cmd.stop_ref] = cmd.reason
+    # The attempt tracking saw is consumed: the stop is to do again, and a later scan of
+    # it is the re-attempt.
+    state.observed.pop(cmd.stop_ref, None)
     horizon = max(h.close_s for h in state.problem.hubs)
     windows = _retry_windows(job, state.now_s + cmd.retry_after_s, horizon)
     out: list[Message] = []

@@ -112,6 +112,15 @@ def load_orders(uow: AuditedUnitOfWork, refs: Sequence[str]) -> list[Order]:
     return [o for o in found if o is not None]
 
 
+@dataclass(frozen=True)
+class Completion:
+    """An order's latest completed attempt: when, how it ended, and why when it failed."""
+
+    at: datetime
+    outcome: str
+    reason: str | None = None
+
+
 class SqlApiStore:
     """Every table the API owns; each call is its own short transaction unless given one
     (``conn``) from :meth:`begin`, so a write and its audit entry commit together."""
@@ -314,18 +323,17 @@ class SqlApiStore:
                 "another plan of that hub and date being dispatched); send the event again"
             ) from None
 
-    def completions(self, order_refs: Sequence[str]) -> dict[str, datetime]:
-        """When each of these orders was last completed (delivered or attempted), from its
+    def completions(self, order_refs: Sequence[str]) -> dict[str, Completion]:
+        """Each of these orders' latest completion (delivered or a failed attempt) from its
         journey: what tracking saw, for dispatch to place the vans."""
         e = t.order_events.c
-        out: dict[str, datetime] = {}
+        out: dict[str, Completion] = {}
         refs = list(dict.fromkeys(order_refs))
         with self._engine.connect() as conn:
             for i in range(0, len(refs), 500):
-                stmt = (
-                    sa.select(e.order_ref, sa.func.max(e.occurred_at))
-                    .where(e.order_ref.in_(refs[i : i + 500]), e.to_state == "completed")
-                    .group_by(e.order_ref)
+                stmt = sa.select(e.order_ref, e.occurred_at, e.outcome, e.reason).where(
+                    e.order_ref.in_(refs[i : i + 500]), e.to_state == "completed"
                 )
-                out.update({ref: at for ref, at in conn.execute(stmt)})
+                for ref, at, outcome, reason in conn.execute(stmt.order_by(e.occurred_at)):
+                    out[ref] = Completion(at, outcome or "delivered", reason)
         return out

@@ -325,10 +325,11 @@ def test_the_day_a_process_keeps_is_the_day_a_rebuild_reads_back(api: Api) -> No
     assert snapshot(rebuilt.ctx.state) == snapshot(kept.ctx.state)
 
 
-def deliver(url: str, order_ref: str, at: datetime) -> None:
-    """The order's journey up to delivered at ``at``, as the driver's scans record it."""
+def deliver(url: str, order_ref: str, at: datetime, failed: bool = False) -> None:
+    """The order's journey up to delivered (or a failed attempt: nobody home) at ``at``, as
+    the driver's scans record it."""
     from lastmile.bootstrap import uow_factory
-    from lastmile.domain import LifecycleState, Outcome
+    from lastmile.domain import FailureReason, LifecycleState, Outcome
 
     factory = uow_factory(url)
     try:
@@ -338,7 +339,11 @@ def deliver(url: str, order_ref: str, at: datetime) -> None:
             for state, minutes in ((LifecycleState.DISPATCHED, 90), (LifecycleState.LOADED, 80),
                                    (LifecycleState.OUT_FOR_DELIVERY, 70)):  # fmt: skip
                 order.advance(state, at=at - timedelta(minutes=minutes), actor="driver:D1")
-            order.complete(Outcome.DELIVERED, at=at, actor="driver:D1")
+            if failed:
+                order.complete(Outcome.FAILED, reason=FailureReason.NOT_HOME, at=at,
+                               actor="driver:D1")  # fmt: skip
+            else:
+                order.complete(Outcome.DELIVERED, at=at, actor="driver:D1")
             uow.orders.add(order)
             uow.publish(order.pull_events())
             uow.commit()
@@ -365,7 +370,7 @@ def test_a_van_late_on_its_scans_is_re_planned_from_where_it_was_scanned(api: Ap
     sent = event(api, first, {"type": "vehicle_delayed", "vehicle_ref": "V2", "delay_s": 60,
                               "at": at})  # fmt: skip
     assert sent.status_code == 200, sent.text
-    observed = sent.json()["observed_step"]
+    [observed] = sent.json()["tracked_steps"]
     assert observed["command"] == "ObserveProgress" and observed["actor"] == "tracking"
     assert observed["replans"][0]["trigger"] == "ProgressObserved"
     assert sent.json()["seq"] == observed["seq"] + 1
@@ -379,4 +384,32 @@ def test_a_van_late_on_its_scans_is_re_planned_from_where_it_was_scanned(api: Ap
 
     # Seen once, the scan is not recorded again.
     again = event(api, first, {"type": "replan", "at": at})
-    assert again.status_code == 200 and "observed_step" not in again.json()
+    assert again.status_code == 200 and "tracked_steps" not in again.json()
+
+
+def test_a_failed_attempt_tracking_saw_is_tried_again_later_today(api: Api) -> None:
+    plan = plan_day(api, extra_vehicle=True)
+    first = plan["ref"]
+    route = next(r for r in plan["routes"] if len(r["stops"]) >= 2)
+    stop = route["stops"][0]
+    seen = datetime.fromisoformat(stop["departure"])  # on time, but nobody was home
+    deliver(api.url, stop["ref"], seen, failed=True)
+
+    at = (seen + timedelta(minutes=2)).isoformat()
+    sent = event(api, first, {"type": "replan", "at": at})
+    assert sent.status_code == 200, sent.text
+    observed, attempt = sent.json()["tracked_steps"]
+    assert observed["command"] == "ObserveProgress" and observed["replans"] == []
+    assert attempt["command"] == "RecordFailedAttempt" and attempt["actor"] == "tracking"
+    assert "not_home" in attempt["payload"]["reason"]
+    now = get(api, f"/v1/plans/{sent.json()['current_plan_ref']}")
+    van = next(r for r in now["routes"] if r["vehicle_ref"] == route["vehicle_ref"])
+    refs = [s["ref"] for s in van["stops"]]
+    # Tried again on the same van (the parcel is on board), after the other stops' turn.
+    assert refs.count(stop["ref"]) == 1 and refs.index(stop["ref"]) > 0
+    retry = next(s for s in van["stops"] if s["ref"] == stop["ref"])
+    assert datetime.fromisoformat(retry["arrival"]) >= seen + timedelta(minutes=30)
+
+    # The attempt is recorded once, however many events come after it.
+    again = event(api, first, {"type": "replan", "at": at})
+    assert again.status_code == 200 and "tracked_steps" not in again.json()
