@@ -127,7 +127,7 @@ def dispatch_show(
     """The steps of a dispatched day: each event, its re-plans and the plan in force."""
     from rich.console import Console
 
-    from lastmile.api.dispatcher import day_view
+    from lastmile.api.dispatch_steps import day_view
     from lastmile.api.services import ApiSettings, build_services, close_services
     from lastmile.bootstrap import init_database
 

@@ -31,7 +31,7 @@ from lastmile.dispatch.replanning import (
     roll_forward,
 )
 from lastmile.dispatch.state import DayState
-from lastmile.domain import InvalidInput, Plan
+from lastmile.domain import InvalidInput, LastMileError, Plan
 from lastmile.domain.events import Command, DomainEvent
 from lastmile.planning.solver import PlanResult, from_domain
 
@@ -208,7 +208,9 @@ def check_time(ctx: DispatchContext, at_s: int) -> None:
 
 def run(ctx: DispatchContext, command: Command, at_s: int) -> Outcome:
     """``command`` at ``at_s`` on the live day: the handlers, the rules and any re-plan run
-    for real. The day moves forward to ``at_s`` first; it never moves back."""
+    for real. The day moves forward to ``at_s`` first; it never moves back. A refused
+    command (a LastMileError) leaves ``ctx.state`` as it was, whatever a handler edited
+    before refusing."""
     check_time(ctx, at_s)
     plans: list[PlanResult] = []
 
@@ -223,7 +225,14 @@ def run(ctx: DispatchContext, command: Command, at_s: int) -> Outcome:
 
     handlers: dict[type, Handler] = {**COMMANDS, **{k: keeping(COMMANDS[k]) for k in SEARCHING}}
     events: list[DomainEvent] = []
-    ctx.state = roll_forward(ctx.state, at_s)
-    _bus(ctx, handlers, events).handle(command)
+    before = ctx.state
+    ctx.state = roll_forward(before, at_s)
+    if ctx.state is before:  # the same moment: the handlers edit a copy
+        ctx.state = before.copy()
+    try:
+        _bus(ctx, handlers, events).handle(command)
+    except LastMileError:
+        ctx.state = before
+        raise
     replans = [e for e in events if isinstance(e, ev.Replanned)]
     return Outcome(events, plans, replans, facts_of(ctx.state))

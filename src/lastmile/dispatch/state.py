@@ -60,6 +60,18 @@ class DayState:
     #: Travel matrices of the day's points, kept from one re-plan to the next.
     matrices: KnownPoints | None = field(default=None, repr=False, compare=False)
 
+    def copy(self) -> DayState:
+        """The same day with its own containers: edits to one leave the other as it was."""
+        return replace(
+            self,
+            vehicles=dict(self.vehicles),
+            cancelled=set(self.cancelled),
+            failed=dict(self.failed),
+            deferred=dict(self.deferred),
+            new=set(self.new),
+            observed=dict(self.observed),
+        )
+
     def vehicle(self, ref: str) -> VehicleState:
         found = self.vehicles.get(ref)
         if found is None:

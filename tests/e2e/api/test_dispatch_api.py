@@ -299,7 +299,7 @@ def test_serve_refuses_a_rules_file_naming_it_and_the_rule(tmp_path: Path) -> No
 
 
 def test_the_day_a_process_keeps_is_the_day_a_rebuild_reads_back(api: Api) -> None:
-    from lastmile.api import dispatcher
+    from lastmile.api import dispatch_day
     from lastmile.dispatch import commands as c
     from lastmile.dispatch.rules import default_rules
     from tests.unit.dispatch.test_replay import snapshot
@@ -320,7 +320,7 @@ def test_the_day_a_process_keeps_is_the_day_a_rebuild_reads_back(api: Api) -> No
         return c.Replan(reason="read back")
 
     services.dispatch_days.clear()
-    rebuilt = dispatcher._read(services, first, build, default_rules())
+    rebuilt = dispatch_day.read(services, first, build, default_rules())
     assert rebuilt.steps == 3 and rebuilt.fleet == kept.fleet
     assert snapshot(rebuilt.ctx.state) == snapshot(kept.ctx.state)
 

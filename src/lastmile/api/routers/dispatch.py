@@ -16,7 +16,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from lastmile.api.auth import Action, Principal, Role, allowed
 from lastmile.api.deps import PrincipalDep, ServicesDep, require
-from lastmile.api.dispatcher import day_view, report
+from lastmile.api.dispatch_steps import day_view
+from lastmile.api.dispatcher import report
 from lastmile.dispatch import commands as c
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import stop_for_order

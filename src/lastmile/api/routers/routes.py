@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from lastmile.api import pagination
 from lastmile.api.auth import Action, Principal, Role
 from lastmile.api.deps import ServicesDep, audit, require
-from lastmile.api.dispatcher import SUPERSEDED
+from lastmile.api.dispatch_day import SUPERSEDED
 from lastmile.api.planner import find_route, retime
 from lastmile.api.routers import filters
 from lastmile.api.services import Services

@@ -1,0 +1,187 @@
+"""A dispatched day between requests: read from the store, rebuilt, and kept in the process.
+
+Each request rebuilds the day from the plan it started from and the steps accepted since
+(:mod:`lastmile.dispatch.replay`: no search, the stored plans are adopted). Rebuilding
+reads every plan the day adopted: on a 2,000-stop day it took 0.4 s at the first event and
+3 s at the thirtieth (docs/benchmarks/api.md). So the process keeps the day it left after
+each accepted event, and the next request takes it as it is when the stored day has not
+moved since (same number of steps) and the fleet it was built with (the hub's vehicles,
+that day's shifts, drivers, zones) is unchanged; anything else rebuilds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lastmile.api.planner import problem_for
+from lastmile.api.services import Services
+from lastmile.dispatch.handlers import DispatchContext
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.dispatch.replan import ReplanPolicy
+from lastmile.dispatch.replay import Step, check_time, command_from, replay
+from lastmile.dispatch.rules import RuleSet
+from lastmile.dispatch.state import advance
+from lastmile.domain import Plan
+from lastmile.domain.errors import Conflict, InvalidInput, NotFound
+from lastmile.domain.events import Command
+from lastmile.planning.problem import PlanningProblem
+from lastmile.planning.solver import from_domain
+from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
+
+SUPERSEDED = "superseded"
+#: Days a process keeps rebuilt (a hub's day each; a 2,000-stop day holds a few MB).
+KEPT_DAYS = 16
+#: Builds the command from what the store holds (an order's address, a zone's shape).
+Build = Callable[[UnitOfWork], Command]
+
+
+@dataclass
+class Day:
+    """What a request reads in its first, short transaction, and the day it rebuilt."""
+
+    base: Plan
+    row: dict[str, Any] | None
+    steps: int
+    fleet: str
+    command: Command
+    ctx: DispatchContext
+
+    @property
+    def current(self) -> str:
+        """The plan in force as stored (updated by each step this request stores)."""
+        return self.row["current_plan_ref"] if self.row else self.base.ref
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A day as the process left it after an accepted event."""
+
+    base: Plan
+    steps: int
+    fleet: str
+    ctx: DispatchContext
+
+
+def fleet(uow: UnitOfWork, hub_ref: str, service_date: str) -> str:
+    """What the day's problem is built from besides its orders, as one comparable text."""
+    return repr(
+        (
+            [v for v in uow.vehicles.list() if v.hub_ref == hub_ref],
+            [s for s in uow.shifts.list() if s.hub_ref == hub_ref],
+            uow.drivers.list(),
+            uow.zones.list(),
+            service_date,
+        )
+    )
+
+
+def take(svc: Services, plan_ref: str) -> Kept | None:
+    with svc.dispatch_lock:
+        kept = svc.dispatch_days.pop(plan_ref, None)
+    return kept if isinstance(kept, Kept) else None
+
+
+def keep(svc: Services, kept: Kept) -> None:
+    with svc.dispatch_lock:
+        svc.dispatch_days[kept.base.ref] = kept
+        while len(svc.dispatch_days) > KEPT_DAYS:
+            svc.dispatch_days.pop(next(iter(svc.dispatch_days)))
+
+
+def hub_of(plan: Plan) -> str:
+    if len(plan.hub_refs) != 1:
+        raise InvalidInput(
+            f"plan {plan.ref!r} spans hubs {list(plan.hub_refs)}: dispatch one hub's plan",
+            field="plan_ref",
+        )
+    return plan.hub_refs[0]
+
+
+def _order_refs(plan: Plan) -> list[str]:
+    """The plan's orders, in a fixed order (every request must build the same problem)."""
+    refs = [o for r in plan.routes for v in r.visits for o in v.order_refs]
+    refs += [u.stop_ref for u in plan.unassigned]
+    return list(dict.fromkeys(refs))
+
+
+def read(svc: Services, plan_ref: str, build: Build, rules: RuleSet) -> Day:
+    with svc.uow() as uow:
+        # A day is named by its first plan or its plan in force; older plans are history.
+        row = svc.api_store.dispatch_day(plan_ref)
+        kept = take(svc, row["plan_ref"]) if row else None
+        if row is not None and kept is not None and kept.steps == row["steps"]:
+            now = fleet(uow, row["hub_ref"], row["service_date"])
+            if now == kept.fleet:
+                return Day(kept.base, row, kept.steps, now, build(uow), kept.ctx)
+        base = uow.plans.get(row["plan_ref"] if row else plan_ref)
+        if base is None:
+            raise NotFound("plan", plan_ref)
+        if row is None and base.status == SUPERSEDED:
+            day = svc.api_store.dispatch_day(plan_ref.rsplit(".", 1)[0])
+            now = f"; the plan in force is {day['current_plan_ref']!r}" if day else ""
+            raise Conflict(f"plan {plan_ref!r} was replaced by a re-plan{now}")
+        hub = hub_of(base)
+        if row is None:
+            other = svc.api_store.dispatch_day_on(hub, base.service_date)
+            if other is not None:
+                raise Conflict(
+                    f"hub {hub!r} on {base.service_date} is dispatched from plan "
+                    f"{other['plan_ref']!r} (now {other['current_plan_ref']!r})"
+                )
+        refs = _order_refs(base)
+        assert isinstance(uow, AuditedUnitOfWork)
+        orders = load_orders(uow, refs)
+        missing = sorted(set(refs) - {o.ref for o in orders})
+        if missing:
+            raise Conflict(f"plan {base.ref!r} serves orders that no longer exist: {missing[:5]}")
+        problem = problem_for(uow, hub, base.service_date, orders)
+        built_for = fleet(uow, hub, base.service_date)
+        steps = svc.api_store.dispatch_steps(base.ref) if row else []
+        plans: dict[str, Plan] = {}
+        for step in steps:
+            for ref in step["plan_refs"]:
+                stored = uow.plans.get(ref)
+                if stored is None:
+                    raise Conflict(f"plan {ref!r} of step {step['seq']} is missing")
+                plans[ref] = stored
+        command = build(uow)
+    ctx = _rebuild(problem, base, steps, plans, rules)
+    return Day(base, row, len(steps), built_for, command, ctx)
+
+
+def _rebuild(
+    problem: PlanningProblem,
+    base: Plan,
+    rows: list[dict[str, Any]],
+    plans: dict[str, Plan],
+    rules: RuleSet,
+) -> DispatchContext:
+    from lastmile.planning.pyvrp_solver import PyVRPSolver
+
+    first = from_domain(problem, base)
+    ctx = DispatchContext(advance(problem, first, 0), PyVRPSolver(), ReplanPolicy(), rules)
+    steps = [
+        Step(
+            s["seq"],
+            ctx.seconds(s["at"]),
+            command_from(s["command"], s["payload"]),
+            tuple(plans[r] for r in s["plan_refs"]),
+            s["facts"],
+        )
+        for s in rows
+    ]
+    return replay(ctx, steps)
+
+
+def seconds_at(ctx: DispatchContext, at: datetime | None) -> int:
+    moment = at if at is not None else datetime.now(UTC)
+    at_s = ctx.seconds(moment)
+    end = max(h.close_s for h in ctx.state.problem.hubs)
+    if not 0 <= at_s <= end:
+        day = f"{ctx.state.problem.at(0).isoformat()} to {ctx.state.problem.at(end).isoformat()}"
+        raise InvalidInput(f"{moment.isoformat()} is outside the plan's day ({day})", field="at")
+    check_time(ctx, at_s)
+    return at_s
