@@ -45,15 +45,19 @@ def create_app(settings: ApiSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        stop = None
+        stops = []
         if settings.run_worker:
             from lastmile.api.worker import start_in_thread
 
-            stop = start_in_thread(settings.database_url, settings.worker_interval_s)
+            stops.append(start_in_thread(settings.database_url, settings.worker_interval_s))
+        if settings.follow_tracking_s > 0:
+            from lastmile.api.dispatch_follow import start_following
+
+            stops.append(start_following(holder["services"], settings.follow_tracking_s))
         try:
             yield
         finally:
-            if stop is not None:
+            for stop in reversed(stops):
                 stop()
             close_services(holder["services"])
 

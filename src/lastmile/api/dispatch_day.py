@@ -46,7 +46,7 @@ class Day:
     row: dict[str, Any] | None
     steps: int
     fleet: str
-    command: Command
+    command: Command | None  # None: only tracking's steps are recorded
     ctx: DispatchContext
 
     @property
@@ -107,7 +107,7 @@ def _order_refs(plan: Plan) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
-def read(svc: Services, plan_ref: str, build: Build, rules: RuleSet) -> Day:
+def read(svc: Services, plan_ref: str, build: Build | None, rules: RuleSet) -> Day:
     with svc.uow() as uow:
         # A day is named by its first plan or its plan in force; older plans are history.
         row = svc.api_store.dispatch_day(plan_ref)
@@ -115,7 +115,8 @@ def read(svc: Services, plan_ref: str, build: Build, rules: RuleSet) -> Day:
         if row is not None and kept is not None and kept.steps == row["steps"]:
             now = fleet(uow, row["hub_ref"], row["service_date"])
             if now == kept.fleet:
-                return Day(kept.base, row, kept.steps, now, build(uow), kept.ctx)
+                command = build(uow) if build else None
+                return Day(kept.base, row, kept.steps, now, command, kept.ctx)
         base = uow.plans.get(row["plan_ref"] if row else plan_ref)
         if base is None:
             raise NotFound("plan", plan_ref)
@@ -147,7 +148,7 @@ def read(svc: Services, plan_ref: str, build: Build, rules: RuleSet) -> Day:
                 if stored is None:
                     raise Conflict(f"plan {ref!r} of step {step['seq']} is missing")
                 plans[ref] = stored
-        command = build(uow)
+        command = build(uow) if build else None
     ctx = _rebuild(problem, base, steps, plans, rules)
     return Day(base, row, len(steps), built_for, command, ctx)
 

@@ -58,21 +58,23 @@ def report(
     began = time.perf_counter()
     rules = svc.settings.dispatch_rules or default_rules()
     day = read(svc, plan_ref, build, rules)
+    command = day.command
+    assert command is not None
     ctx = day.ctx
     ctx.policy = replace(ctx.policy, time_limit_s=budget_s)
     ctx.rules = rules
     try:
         if driver is not None:
-            _driver_may(ctx, day.command, driver)
+            _driver_may(ctx, command, driver)
         at_s = seconds_at(ctx, at)
         tracked = _observe(svc, day, at_s)
         rebuilt = time.perf_counter()
-        outcome = run(ctx, day.command, at_s)
+        outcome = run(ctx, command, at_s)
     except LastMileError:  # refused: the day is as it was (run leaves it so), and kept
         keep(svc, Kept(day.base, day.steps, day.fleet, ctx))
         raise
     ran = time.perf_counter()
-    view = store(svc, day, day.command, outcome, at_s, actor)
+    view = store(svc, day, command, outcome, at_s, actor)
     keep(svc, Kept(day.base, view["seq"], day.fleet, ctx))
     if tracked:
         view["tracked_steps"] = tracked
@@ -82,6 +84,30 @@ def report(
         "store": round(time.perf_counter() - ran, 3),
     }
     return view
+
+
+def observe(
+    svc: Services, plan_ref: str, at: datetime | None, budget_s: float = 5.0
+) -> dict[str, Any]:
+    """Record what tracking saw on a day without another event: a van late on its scans is
+    re-planned as soon as someone (a dispatcher, ``serve``'s follower) looks, not at the
+    next event. Nothing seen since the last look stores nothing."""
+    rules = svc.settings.dispatch_rules or default_rules()
+    day = read(svc, plan_ref, None, rules)
+    ctx = day.ctx
+    ctx.policy = replace(ctx.policy, time_limit_s=budget_s)
+    ctx.rules = rules
+    try:
+        tracked = _observe(svc, day, seconds_at(ctx, at))
+    finally:  # kept either way: a write that lost a race to another process left the
+        # stored day a step ahead of this one, so the next read rebuilds it
+        keep(svc, Kept(day.base, day.steps, day.fleet, ctx))
+    return {
+        "plan_ref": day.base.ref,
+        "current_plan_ref": day.current,
+        "steps": day.steps,
+        "tracked_steps": tracked,
+    }
 
 
 def _observe(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:

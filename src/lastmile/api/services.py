@@ -30,6 +30,9 @@ class ApiSettings:
     #: When a dispatched day re-plans (``lastmile serve --dispatch-rules FILE``); None: the
     #: default rules (docs/dispatch.md).
     dispatch_rules: RuleSet | None = None
+    #: Seconds between looks at what tracking saw on the days being dispatched (a van
+    #: late on its scans re-plans without waiting for an event); 0: only on events.
+    follow_tracking_s: float = 0.0
 
 
 class AuditedUnits:

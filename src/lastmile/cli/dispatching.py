@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dispatch_app, name="dispatch")
     dispatch_app.command("events")(dispatch_events)
     dispatch_app.command("show")(dispatch_show)
+    dispatch_app.command("observe")(dispatch_observe)
 
 
 def _events(event: str | None, file: Path | None) -> list[Any]:
@@ -117,6 +118,54 @@ def dispatch_events(
             )  # fmt: skip
     finally:
         close_services(services)
+    console.print(table)
+
+
+def dispatch_observe(
+    plan_ref: str = typer.Argument(..., help="The day's first plan, or its plan in force."),
+    at: str | None = typer.Option(
+        None, "--at", help="The time now, ISO 8601 with its offset (default: now)."
+    ),
+    budget_s: float = typer.Option(5.0, "--budget-s", min=0.1, max=60, help="Re-plan seconds."),
+    database: str | None = typer.Option(None, "--database", help="Database URL."),
+) -> None:
+    """Record the scans tracking saw on a dispatched day since it last looked; a van off
+    its plan is re-planned (``lastmile serve`` does this every --follow-tracking-s)."""
+    from datetime import datetime
+
+    from rich.console import Console
+
+    from lastmile.api.dispatcher import observe
+    from lastmile.api.services import ApiSettings, build_services, close_services
+    from lastmile.bootstrap import init_database
+
+    console = Console()
+    moment = None
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise typer.BadParameter(f"--at {at!r} is not an ISO 8601 time") from None
+        if moment.tzinfo is None:
+            raise typer.BadParameter(f"--at {at!r} needs its offset, e.g. +01:00")
+    try:
+        services = build_services(ApiSettings(init_database(database)))
+        try:
+            view = observe(services, plan_ref, moment, budget_s)
+        finally:
+            close_services(services)
+    except LastMileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if not view["tracked_steps"]:
+        console.print(f"nothing new from tracking; plan in force {view['current_plan_ref']}")
+        return
+    table = _table("step", "at", "command", "re-plans", "changes", "plan in force")
+    for s in view["tracked_steps"]:
+        table.add_row(
+            str(s["seq"]), _hhmm(s["at"]), s["command"], str(len(s["replans"])),
+            _changes(s["replans"]), s["current_plan_ref"],
+        )  # fmt: skip
     console.print(table)
 
 

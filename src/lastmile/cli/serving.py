@@ -38,6 +38,12 @@ def serve(
     dispatch_rules: Path | None = typer.Option(
         None, "--dispatch-rules", help="YAML rules: when a dispatched day re-plans."
     ),
+    follow_tracking_s: float = typer.Option(
+        30.0,
+        "--follow-tracking-s",
+        min=0,
+        help="Seconds between looks at the scans of dispatched days (0: only on events).",
+    ),
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs) with the webhook worker in-process."""
     import uvicorn
@@ -54,7 +60,10 @@ def serve(
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
     url = _database(database)
-    settings = ApiSettings(database_url=url, run_worker=worker, dispatch_rules=rules)
+    settings = ApiSettings(
+        database_url=url, run_worker=worker, dispatch_rules=rules,
+        follow_tracking_s=follow_tracking_s,
+    )  # fmt: skip
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -292,6 +292,14 @@ class SqlApiStore:
             row = conn.execute(stmt).mappings().first()
         return {k: v for k, v in row.items() if k != "id"} if row else None
 
+    def dispatch_days_on(self, service_dates: Sequence[str]) -> list[dict[str, Any]]:
+        """The days dispatched on these dates, oldest first."""
+        d = a.dispatch_days.c
+        stmt = sa.select(a.dispatch_days).where(d.service_date.in_(list(service_dates)))
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt.order_by(d.service_date, d.plan_ref)).mappings().all()
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
     def dispatch_steps(self, plan_ref: str) -> list[dict[str, Any]]:
         s = a.dispatch_steps.c
         stmt = sa.select(a.dispatch_steps).where(s.plan_ref == plan_ref).order_by(s.seq)

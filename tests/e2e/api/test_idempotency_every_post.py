@@ -117,6 +117,8 @@ CALLS: dict[str, Callable[[World], Call]] = {
     "dispatch_route": lambda w: Call("/v1/routes/R1/dispatch", headers=w.etag("R1")),
     "report_dispatch_event": lambda w: Call("/v1/dispatch/P1/events?budget_s=0.3", {
         "type": "replan", "at": "2026-11-24T09:30:00+00:00"}),
+    "observe_dispatch_day": lambda w: Call("/v1/dispatch/P1/observe?budget_s=0.3", {
+        "at": "2026-11-24T09:40:00+00:00"}),
     "create_webhook": lambda w: Call("/v1/webhooks", {"url": "http://127.0.0.1:9/hook",
                                                       "event_types": ["*"]}),
     "create_api_key": lambda w: Call("/v1/api-keys", {"role": "analyst", "name": "bi"}),

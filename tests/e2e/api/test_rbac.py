@@ -32,6 +32,7 @@ ENDPOINTS = [
     ("GET", "/v1/plans/{ref}", "plans", R),
     ("GET", "/v1/plans/jobs/{job_id}", "plans", R),
     ("POST", "/v1/dispatch/{ref}/events", "plans", W),
+    ("POST", "/v1/dispatch/{ref}/observe", "plans", W),
     ("GET", "/v1/dispatch/{ref}", "plans", R),
     ("GET", "/v1/routes", "routes", R),
     ("GET", "/v1/routes/{ref}", "routes", R),

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from lastmile.api.auth import Action, Principal, Role, allowed
 from lastmile.api.deps import PrincipalDep, ServicesDep, require
 from lastmile.api.dispatch_steps import day_view
-from lastmile.api.dispatcher import report
+from lastmile.api.dispatcher import observe, report
 from lastmile.dispatch import commands as c
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import stop_for_order
@@ -201,6 +201,31 @@ def report_event(
             )
         driver = who.driver_ref or ""
     return report(svc, ref, event.command, at, budget_s, who.actor, driver=driver)
+
+
+class Look(_Event):
+    """Record what tracking saw up to ``at``, with no other event."""
+
+
+@router.post(
+    "/{ref}/observe",
+    summary="Record the scans tracking saw on a dispatched plan's day",
+    operation_id="observe_dispatch_day",
+)
+def observe_day(
+    ref: str,
+    svc: ServicesDep,
+    who: Annotated[Principal, Depends(require("plans", Action.WRITE))],
+    look: Look | None = None,
+    budget_s: Annotated[
+        float, Query(gt=0, le=60, description="seconds a re-plan may search")
+    ] = 5.0,
+) -> dict[str, Any]:
+    """Stops completed and failed attempts the orders' journeys show since the day last
+    looked become steps by actor ``tracking`` (``tracked_steps``; none when nothing is
+    new); a van off its plan by more than the rules allow is re-planned. ``lastmile
+    serve`` does this on its own every ``--follow-tracking-s`` seconds."""
+    return observe(svc, ref, look.at if look else None, budget_s)
 
 
 @router.get("/{ref}", summary="A dispatched day and its steps", operation_id="get_dispatch_day")

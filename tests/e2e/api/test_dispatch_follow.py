@@ -1,0 +1,119 @@
+"""What tracking saw re-plans a dispatched day without waiting for a dispatcher's event:
+on asking (``POST /v1/dispatch/{plan}/observe``, ``lastmile dispatch observe``) and on its
+own in ``serve`` (the follower)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lastmile.api.auth import Role
+from lastmile.api.dispatch_follow import follow_once, start_following
+from lastmile.api.services import Services
+from lastmile.cli import build_app
+from tests.e2e.api.conftest import Api
+from tests.e2e.api.test_dispatch_api import deliver, event, get
+from tests.e2e.api.test_plans_and_routes import plan_day
+
+pytestmark = pytest.mark.storage
+
+
+def late_first_stop(api: Api) -> tuple[dict[str, Any], dict[str, Any], datetime]:
+    """A planned day, dispatched (a re-plan request at 08:00), whose van then delivers its
+    first stop 40 minutes after the plan's time for it."""
+    plan = plan_day(api, extra_vehicle=True)
+    started = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    assert started.status_code == 200, started.text
+    now = get(api, f"/v1/plans/{started.json()['current_plan_ref']}")
+    route = next(r for r in now["routes"] if len(r["stops"]) >= 2)
+    seen = datetime.fromisoformat(route["stops"][0]["departure"]) + timedelta(minutes=40)
+    deliver(api.url, route["stops"][0]["ref"], seen)
+    return plan, route, seen
+
+
+def services(api: Api) -> Services:
+    svc: Services = api.client.app.state.services  # type: ignore[attr-defined]
+    return svc
+
+
+def test_asking_records_the_late_scan_and_re_plans_the_van_from_it(api: Api) -> None:
+    plan, route, seen = late_first_stop(api)
+    at = {"at": (seen + timedelta(minutes=1)).isoformat()}
+    looked = api.client.post(
+        f"/v1/dispatch/{plan['ref']}/observe?budget_s=0.5", json=at,
+        headers=api.as_(Role.DISPATCHER),
+    )  # fmt: skip
+    assert looked.status_code == 200, looked.text
+    [step] = looked.json()["tracked_steps"]
+    assert step["command"] == "ObserveProgress" and step["actor"] == "tracking"
+    assert step["replans"][0]["trigger"] == "ProgressObserved"
+    assert looked.json()["current_plan_ref"] == step["current_plan_ref"] != route["plan_ref"]
+    now = get(api, f"/v1/plans/{step['current_plan_ref']}")
+    van = next(r for r in now["routes"] if r["vehicle_ref"] == route["vehicle_ref"])
+    assert datetime.fromisoformat(van["stops"][0]["departure"]) == seen
+    assert all(datetime.fromisoformat(s["arrival"]) > seen for s in van["stops"][1:])
+
+    # Nothing new: nothing stored, and the day's steps are as they were.
+    again = api.client.post(
+        f"/v1/dispatch/{plan['ref']}/observe", json=at, headers=api.as_(Role.DISPATCHER)
+    )
+    assert again.status_code == 200 and again.json()["tracked_steps"] == []
+    assert len(get(api, f"/v1/dispatch/{plan['ref']}")["steps"]) == 2
+
+    # Only those who may write plans ask; a time outside the day is named.
+    viewer = api.client.post(
+        f"/v1/dispatch/{plan['ref']}/observe", json=at, headers=api.as_(Role.ANALYST)
+    )
+    assert viewer.status_code == 403
+    outside = api.client.post(
+        f"/v1/dispatch/{plan['ref']}/observe", json={"at": "2026-11-25T12:00:00+01:00"},
+        headers=api.as_(Role.DISPATCHER),
+    )  # fmt: skip
+    assert outside.status_code == 422 and "outside the plan's day" in outside.text
+
+
+def test_the_follower_looks_at_dispatched_days_whose_hours_hold_now(api: Api) -> None:
+    plan, _route, seen = late_first_stop(api)
+    svc = services(api)
+    # The next morning the day is over: it is passed over without a word.
+    assert follow_once(svc, seen + timedelta(days=1)) == []
+    [look] = follow_once(svc, seen + timedelta(minutes=1))
+    assert look["plan_ref"] == plan["ref"]
+    assert [s["command"] for s in look["tracked_steps"]] == ["ObserveProgress"]
+    assert follow_once(svc, seen + timedelta(minutes=2)) == []
+    steps = get(api, f"/v1/dispatch/{plan['ref']}")["steps"]
+    assert [(s["command"], s["actor"]) for s in steps][-1] == ("ObserveProgress", "tracking")
+
+
+def test_serve_follows_the_days_on_its_own(api: Api) -> None:
+    plan, _route, seen = late_first_stop(api)
+    stop = start_following(services(api), 0.05, clock=lambda: seen + timedelta(minutes=1))
+    try:
+        deadline = time.monotonic() + 30
+        steps: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and len(steps) < 2:
+            time.sleep(0.1)
+            steps = get(api, f"/v1/dispatch/{plan['ref']}")["steps"]
+    finally:
+        stop()
+    assert [s["command"] for s in steps] == ["Replan", "ObserveProgress"]
+    assert steps[1]["replans"][0]["trigger"] == "ProgressObserved"
+
+
+def test_the_cli_records_what_tracking_saw(api: Api) -> None:
+    plan, _route, seen = late_first_stop(api)
+    at = (seen + timedelta(minutes=1)).isoformat()
+    args = ["dispatch", "observe", plan["ref"], "--at", at, "--budget-s", "0.5",
+            "--database", api.url]  # fmt: skip
+    cli = CliRunner(env={"COLUMNS": "200"})
+    first = cli.invoke(build_app(), args)
+    assert first.exit_code == 0, first.output
+    assert "ObserveProgress" in first.output and f"{plan['ref']}.2" in first.output
+    second = cli.invoke(build_app(), args)
+    assert second.exit_code == 0 and "nothing new from tracking" in second.output
+    naive = cli.invoke(build_app(), [*args[:3], "--at", "2026-11-24T09:00", "--database", api.url])
+    assert naive.exit_code == 2 and "offset" in naive.output
