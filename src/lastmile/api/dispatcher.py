@@ -112,9 +112,10 @@ def observe(
 
 def _observe(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
     """What tracking saw since the day last looked, stored as steps of its own before the
-    event (actor ``tracking``): an ``ObserveProgress`` with the stops completed, which
-    places the vans where their scans put them (and re-plans one off its plan by more than
-    the rules allow), then a ``RecordFailedAttempt`` for each attempt that failed, with
+    event (actor ``tracking``): an ``ObserveProgress`` with the stops completed and the
+    stops reached (a geofence's or a driver's "arrived" scan, while no completion follows
+    it), which places the vans where tracking saw them (and re-plans one off its plan by
+    more than the rules allow), then a ``RecordFailedAttempt`` for each attempt that failed, with
     the driver's reason, so it is tried again later today or moved to tomorrow.
 
     Tracking is not allowed to stop a dispatcher's event: a step the day refuses is
@@ -122,10 +123,15 @@ def _observe(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
     state = day.ctx.state
     refs = [x.ref for r in state.plan.routes for x in r.visits]
     seen: list[tuple[str, datetime]] = []
+    came: list[tuple[str, datetime]] = []
     failed: list[c.RecordFailedAttempt] = []
     for ref, done in sorted(svc.api_store.completions(refs).items()):
         seen_s = day.ctx.seconds(done.at)
         if not 0 <= seen_s <= at_s:
+            continue
+        if done.outcome == "arrived":
+            if state.arrived.get(ref) != seen_s:
+                came.append((ref, done.at))
             continue
         if done.outcome == "failed":
             if ref in state.failed:  # this attempt is known already
@@ -135,7 +141,9 @@ def _observe(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
         elif state.observed.get(ref) == seen_s:
             continue
         seen.append((ref, done.at))
-    commands: list[Command] = [c.ObserveProgress(done=tuple(seen))] if seen else []
+    commands: list[Command] = []
+    if seen or came:
+        commands.append(c.ObserveProgress(done=tuple(seen), arrived=tuple(came)))
     views = []
     for command in [*commands, *failed]:
         views += _tracked(svc, day, command, at_s)

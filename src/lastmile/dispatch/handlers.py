@@ -16,7 +16,13 @@ from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replan import Replan, ReplanPolicy
 from lastmile.dispatch.replan_log import ReplanRecord
 from lastmile.dispatch.rules import RuleSet, default_rules
-from lastmile.dispatch.state import DayState, VehicleState, leg_s, observed_state
+from lastmile.dispatch.state import (
+    DayState,
+    VehicleState,
+    arrived_state,
+    leg_s,
+    observed_state,
+)
 from lastmile.dispatch.weather import slowed
 from lastmile.domain import Conflict, InvalidInput
 from lastmile.domain.events import DomainEvent
@@ -103,33 +109,50 @@ def report_delay(cmd: c.ReportDelay, ctx: DispatchContext, uow: UnitOfWork) -> l
 def observe_progress(
     cmd: c.ObserveProgress, ctx: DispatchContext, uow: UnitOfWork
 ) -> list[Message]:
-    """Vans placed where tracking saw them: each touched van's last completed stop (and
-    every stop before it on its route) is done, and the van heads for the next one."""
+    """Vans placed where tracking saw them last: past a completed stop (every stop before
+    it on its route is done), heading for the next one; or at a stop it arrived at,
+    serving it. The lag is against the plan's departure from a completed stop, or its
+    arrival at the stop reached."""
     state = ctx.state
-    seen: dict[str, int] = {}
-    for ref, at in cmd.done:
-        state.job(ref)
-        seen[ref] = ctx.seconds(at)
-        if seen[ref] > state.now_s:
-            raise InvalidInput(
-                f"stop {ref!r} is seen done at {at.isoformat()}, after the day's time now",
-                field="done",
-            )
+    seen = _seen(ctx, cmd.done, "done")
+    came = _seen(ctx, cmd.arrived, "arrived")
     state.observed.update(seen)
+    state.arrived.update(came)
     vans, stops, lags = [], [], []
     for route in state.plan.routes:
         v = state.vehicles.get(route.vehicle_ref)
-        if v is None or v.broken or not any(x.ref in seen for x in route.visits):
+        if v is None or v.broken or not any(x.ref in seen or x.ref in came for x in route.visits):
             continue
-        marks = [i for i, x in enumerate(route.visits) if x.ref in state.observed]
-        last = route.visits[max(marks)]
-        state.vehicles[v.ref] = observed_state(state, route, max(marks))
+        done = max((i for i, x in enumerate(route.visits) if x.ref in state.observed), default=-1)
+        at = max((i for i, x in enumerate(route.visits) if x.ref in state.arrived), default=-1)
+        if at > done:
+            here = route.visits[at]
+            state.vehicles[v.ref] = arrived_state(state, route, at)
+            lags.append(state.arrived[here.ref] - here.arrival_s)
+        else:
+            here = route.visits[done]
+            state.vehicles[v.ref] = observed_state(state, route, done)
+            lags.append(state.observed[here.ref] - here.departure_s)
         vans.append(v.ref)
-        stops.append(last.ref)
-        lags.append(state.observed[last.ref] - last.departure_s)
+        stops.append(here.ref)
     return [
         ev.ProgressObserved(vehicle_refs=tuple(vans), stop_refs=tuple(stops), lags_s=tuple(lags))
     ]
+
+
+def _seen(
+    ctx: DispatchContext, marks: tuple[tuple[str, datetime], ...], what: str
+) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for ref, at in marks:
+        ctx.state.job(ref)
+        seen[ref] = ctx.seconds(at)
+        if seen[ref] > ctx.state.now_s:
+            raise InvalidInput(
+                f"stop {ref!r} is seen {what} at {at.isoformat()}, after the day's time now",
+                field=what,
+            )
+    return seen
 
 
 def _attempted_by(state: DayState, ref: str) -> VehicleState:
@@ -160,6 +183,7 @@ def record_failed_attempt(
     # The attempt tracking saw is consumed: the stop is to do again, and a later scan of
     # it is the re-attempt.
     state.observed.pop(cmd.stop_ref, None)
+    state.arrived.pop(cmd.stop_ref, None)
     horizon = max(h.close_s for h in state.problem.hubs)
     windows = _retry_windows(job, state.now_s + cmd.retry_after_s, horizon)
     out: list[Message] = []

@@ -212,24 +212,34 @@ def by_day_vehicle(rest: RestOfDay, result: PlanResult) -> dict[str, list[RouteR
 
 
 def _as_observed(state: DayState, prefix: list[StopVisit], s: VehicleState) -> list[StopVisit]:
-    """A van's history as tracking saw it: each observed stop left when it was seen done,
-    the stops before the last observed one no later than it, and the stop under way left
-    when the van is free. The next :func:`~lastmile.dispatch.state.advance` then reads the
-    history in order, however late or early the van was against the plan. Stops done
-    after the last observed one (the plan carried on from it) keep their times."""
-    marks = [i for i, x in enumerate(prefix) if x.ref in state.observed]
+    """A van's history as tracking saw it: each stop seen done left when it was seen, each
+    stop seen reached arrived when it was, the stops before the last one seen no later than
+    it, and the stop under way left when the van is free. The next
+    :func:`~lastmile.dispatch.state.advance` then reads the history in order, however late
+    or early the van was against the plan. Stops done after the last one seen (the plan
+    carried on from it) keep their times."""
+    seen = {**state.arrived, **state.observed}  # a stop seen done was reached before
+    marks = [i for i, x in enumerate(prefix) if x.ref in seen]
     last = marks[-1]
-    cap = min(state.observed[prefix[last].ref], state.now_s)
+    cap = min(seen[prefix[last].ref], state.now_s)
     out = []
     for i, x in enumerate(prefix):
         service = state.problem.jobs[x.job].service_s
-        if x.ref == s.in_progress:
+        if x.ref == s.in_progress and x.ref in state.arrived:
+            arrived = state.arrived[x.ref]
+            begun = max(arrived, s.free_s - service)
+            left = s.free_s
+        elif x.ref == s.in_progress:
             begun = max(x.service_start_s, s.free_s - service)
             arrived = x.arrival_s if begun == x.service_start_s else begun
             left = max(x.departure_s, s.free_s)
         elif x.ref in state.observed:
             left = state.observed[x.ref]
             begun = arrived = max(0, left - service)
+        elif x.ref in state.arrived:  # reached, then done as the plan has it
+            arrived = state.arrived[x.ref]
+            begun = max(arrived, x.service_start_s)
+            left = begun + service
         elif i < last:
             left = min(x.departure_s, cap)
             begun = min(x.service_start_s, left)
@@ -260,7 +270,7 @@ def merge(state: DayState, rest: RestOfDay, result: PlanResult) -> PlanResult:
         if not prefix and not tails:
             continue
         s = state.vehicles[v.ref]
-        if any(x.ref in state.observed for x in prefix):
+        if any(x.ref in state.observed or x.ref in state.arrived for x in prefix):
             prefix = _as_observed(state, prefix, s)
         offset = (prefix[-1].trip + (1 if s.at_hub else 0)) if prefix else 0
         visits = list(prefix)

@@ -85,6 +85,7 @@ def roll_forward(state: DayState, now_s: int) -> DayState:
     later.deferred = dict(state.deferred)
     later.new = set(state.new)
     later.observed = dict(state.observed)
+    later.arrived = dict(state.arrived)
     later.matrices = state.matrices
     return later
 

@@ -57,6 +57,9 @@ class DayState:
     new: set[str] = field(default_factory=set)
     #: Stops tracking saw completed: job ref -> when (see :func:`observed_state`).
     observed: dict[str, int] = field(default_factory=dict)
+    #: Stops tracking saw a van arrive at (a geofence, a driver's "arrived" scan), not yet
+    #: seen done: job ref -> when (see :func:`arrived_state`).
+    arrived: dict[str, int] = field(default_factory=dict)
     #: Travel matrices of the day's points, kept from one re-plan to the next.
     matrices: KnownPoints | None = field(default=None, repr=False, compare=False)
 
@@ -70,6 +73,7 @@ class DayState:
             deferred=dict(self.deferred),
             new=set(self.new),
             observed=dict(self.observed),
+            arrived=dict(self.arrived),
         )
 
     def vehicle(self, ref: str) -> VehicleState:
@@ -208,6 +212,29 @@ def observed_state(state: DayState, route: RouteResult, last: int) -> VehicleSta
         done=done,
         in_progress=nxt.ref,
         loaded=frozenset(_on_board(problem, rest[1:], trip)),
+        started_s=old.started_s,
+    )
+
+
+def arrived_state(state: DayState, route: RouteResult, at: int) -> VehicleState:
+    """Where a van is, given that tracking saw it arrive at ``route.visits[at]`` (and so
+    done with every stop before it) at ``state.arrived``'s time: serving that stop until
+    its service ends, however late or early it came. Only the GPS fences say so before the
+    driver scans; a van that has no scan for its last stop yet is no longer where the plan
+    says it is."""
+    problem, visits = state.problem, route.visits
+    old = state.vehicles[route.vehicle_ref]
+    here = visits[at]
+    job = problem.jobs[here.job]
+    free = _ready_after(job, state.arrived[here.ref]) + job.service_s
+    return VehicleState(
+        old.ref,
+        problem.points[job.point],
+        max(state.now_s, free),
+        False,
+        done=tuple(x.ref for x in visits[:at]),
+        in_progress=here.ref,
+        loaded=frozenset(_on_board(problem, visits[at + 1 :], here.trip)),
         started_s=old.started_s,
     )
 

@@ -114,7 +114,8 @@ def load_orders(uow: AuditedUnitOfWork, refs: Sequence[str]) -> list[Order]:
 
 @dataclass(frozen=True)
 class Completion:
-    """An order's latest completed attempt: when, how it ended, and why when it failed."""
+    """An order's latest stop event: when, how it ended ("arrived" while it is under way),
+    and why when it failed."""
 
     at: datetime
     outcome: str
@@ -332,16 +333,26 @@ class SqlApiStore:
             ) from None
 
     def completions(self, order_refs: Sequence[str]) -> dict[str, Completion]:
-        """Each of these orders' latest completion (delivered or a failed attempt) from its
-        journey: what tracking saw, for dispatch to place the vans."""
+        """Each of these orders' latest stop event from its journey: completed (delivered or
+        a failed attempt) or, when later, arrived (``outcome`` "arrived": a geofence or the
+        driver's scan). What tracking saw, for dispatch to place the vans."""
         e = t.order_events.c
-        out: dict[str, Completion] = {}
+        rows: list[tuple[str, datetime, str, str | None, str | None]] = []
         refs = list(dict.fromkeys(order_refs))
         with self._engine.connect() as conn:
             for i in range(0, len(refs), 500):
-                stmt = sa.select(e.order_ref, e.occurred_at, e.outcome, e.reason).where(
-                    e.order_ref.in_(refs[i : i + 500]), e.to_state == "completed"
+                stmt = sa.select(e.order_ref, e.occurred_at, e.to_state, e.outcome, e.reason)
+                stmt = stmt.where(
+                    e.order_ref.in_(refs[i : i + 500]), e.to_state.in_(["completed", "arrived"])
                 )
-                for ref, at, outcome, reason in conn.execute(stmt.order_by(e.occurred_at)):
-                    out[ref] = Completion(at, outcome or "delivered", reason)
+                rows += [tuple(r) for r in conn.execute(stmt)]
+        out: dict[str, Completion] = {}
+        # In time order, a completion after an arrival at the same moment.
+        for ref, at, state, outcome, reason in sorted(
+            rows, key=lambda r: (r[1], r[2] != "arrived")
+        ):
+            if state == "arrived":
+                out[ref] = Completion(at, "arrived")
+            else:
+                out[ref] = Completion(at, outcome or "delivered", reason)
         return out

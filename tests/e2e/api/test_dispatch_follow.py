@@ -117,3 +117,57 @@ def test_the_cli_records_what_tracking_saw(api: Api) -> None:
     assert second.exit_code == 0 and "nothing new from tracking" in second.output
     naive = cli.invoke(build_app(), [*args[:3], "--at", "2026-11-24T09:00", "--database", api.url])
     assert naive.exit_code == 2 and "offset" in naive.output
+
+
+def arrive(url: str, order_ref: str, at: datetime, delivered: datetime | None = None) -> None:
+    """The order's journey up to "arrived" at ``at``, as a geofenced arrival records it
+    (and on to delivered at ``delivered``, as the driver's scan records it)."""
+    from lastmile.bootstrap import uow_factory
+    from lastmile.domain import LifecycleState, Outcome
+
+    factory = uow_factory(url)
+    try:
+        with factory() as uow:
+            order = uow.orders.get(order_ref)
+            assert order is not None
+            if delivered is not None:
+                order.complete(Outcome.DELIVERED, at=delivered, actor="driver:D1")
+            else:
+                for state, minutes in ((LifecycleState.DISPATCHED, 90),
+                                       (LifecycleState.LOADED, 80),
+                                       (LifecycleState.OUT_FOR_DELIVERY, 70),
+                                       (LifecycleState.ARRIVED, 0)):  # fmt: skip
+                    order.advance(state, at=at - timedelta(minutes=minutes), actor="geofence:V1")
+            uow.orders.add(order)
+            uow.publish(order.pull_events())
+            uow.commit()
+    finally:
+        factory.dispose()
+
+
+def test_a_van_its_geofence_saw_arrive_late_is_re_planned_from_that_stop(api: Api) -> None:
+    plan = plan_day(api, extra_vehicle=True)
+    started = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    assert started.status_code == 200, started.text
+    now = get(api, f"/v1/plans/{started.json()['current_plan_ref']}")
+    route = next(r for r in now["routes"] if len(r["stops"]) >= 2)
+    first = route["stops"][0]
+    came = datetime.fromisoformat(first["arrival"]) + timedelta(minutes=30)
+    arrive(api.url, first["ref"], came)
+
+    [look] = follow_once(services(api), came + timedelta(minutes=1))
+    [step] = look["tracked_steps"]
+    assert step["payload"]["done"] == [] and step["payload"]["arrived"][0][0] == first["ref"]
+    assert step["replans"][0]["trigger"] == "ProgressObserved"
+    van = next(
+        r for r in get(api, f"/v1/plans/{step['current_plan_ref']}")["routes"]
+        if r["vehicle_ref"] == route["vehicle_ref"]
+    )  # fmt: skip
+    assert van["stops"][0]["ref"] == first["ref"]
+    assert datetime.fromisoformat(van["stops"][0]["arrival"]) == came
+    assert all(datetime.fromisoformat(s["arrival"]) > came for s in van["stops"][1:])
+    # Seen once; the delivery scan that follows moves the van on from it.
+    assert follow_once(services(api), came + timedelta(minutes=2)) == []
+    arrive(api.url, first["ref"], came, delivered=came + timedelta(minutes=3))
+    [look] = follow_once(services(api), came + timedelta(minutes=4))
+    assert look["tracked_steps"][0]["payload"]["done"][0][0] == first["ref"]

@@ -146,3 +146,57 @@ def test_a_day_with_scans_replays_to_the_same_day(planned: Planned) -> None:
         steps.append(Step(n, int(h * HOUR), cmd, plans, outcome.facts))
     fresh = DispatchContext(advance(problem, from_domain(problem, first), 0), PyVRPSolver(), FAST)
     assert snapshot(replay(fresh, steps).state) == snapshot(live.state)
+
+
+def test_a_van_seen_arriving_late_is_serving_that_stop_and_re_planned_from_it(
+    planned: Planned,
+) -> None:
+    """A geofence (or the driver's "arrived" scan) says where a van is before any scan of
+    a delivery: 25 minutes late at its third stop, it serves it from then, the two stops
+    before it are done, and the re-plan keeps its arrival time."""
+    problem, _ = planned
+    route, at_h = busy_route(planned)
+    bus, ctx, _ = start(planned, at_h + 0.5)
+    here = route.visits[2]
+    came = ORIGIN + timedelta(seconds=here.arrival_s + 25 * 60)
+    came_s = here.arrival_s + 25 * 60
+    assert came_s <= ctx.state.now_s
+    out = bus.handle(c.ObserveProgress(done=(), arrived=((here.ref, came),)))
+
+    [progress] = [e for e in out if isinstance(e, ev.ProgressObserved)]
+    assert progress.stop_refs == (here.ref,) and progress.lags_s == (25 * 60,)
+    van = ctx.state.vehicles[route.vehicle_ref]
+    assert van.done == (route.visits[0].ref, route.visits[1].ref)
+    assert van.in_progress == here.ref and here.ref not in van.loaded
+    assert {x.ref for x in route.visits[3:5]} <= van.loaded
+    service = problem.jobs[here.job].service_s
+    assert van.free_s == max(ctx.state.now_s, came_s + service)
+
+    assert len(ctx.log) == 1 and ctx.last is not None
+    rest = ctx.last
+    assert check(rest.rest.problem, rest.result.routes, rest.result.unassigned) == []
+    day = next(r for r in ctx.state.plan.routes if r.vehicle_ref == route.vehicle_ref)
+    assert [x.ref for x in day.visits[:3]] == [x.ref for x in route.visits[:3]]
+    assert day.visits[2].arrival_s == came_s and day.visits[2].departure_s == van.free_s
+    # The stops before it were left no later than it was reached, in order.
+    assert day.visits[1].departure_s <= came_s
+    times = [x.departure_s for x in day.visits]
+    assert times == sorted(times)
+
+
+def test_a_stop_seen_done_after_the_van_arrived_moves_it_on(planned: Planned) -> None:
+    route, at_h = busy_route(planned)
+    bus, ctx, _ = start(planned, at_h)
+    here = route.visits[1]
+    came = ORIGIN + timedelta(seconds=here.arrival_s)
+    left = ORIGIN + timedelta(seconds=here.departure_s)
+    bus.handle(c.ObserveProgress(done=(), arrived=((here.ref, came),)))
+    assert ctx.state.vehicles[route.vehicle_ref].in_progress == here.ref
+    bus.handle(c.ObserveProgress(done=((here.ref, left),)))
+    van = ctx.state.vehicles[route.vehicle_ref]
+    assert van.done[-1] == here.ref and van.in_progress == route.visits[2].ref
+    # Arriving later than now is refused, naming the field.
+    future = ORIGIN + timedelta(seconds=ctx.state.now_s + 60)
+    with pytest.raises(InvalidInput, match="seen arrived") as caught:
+        bus.handle(c.ObserveProgress(done=(), arrived=((route.visits[3].ref, future),)))
+    assert caught.value.field == "arrived"

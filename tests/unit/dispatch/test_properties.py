@@ -59,14 +59,16 @@ def command(kind: str, state: DayState, pick: int) -> Command | None:
 
 
 def observation(state: DayState, pick: int) -> Command | None:
-    """Tracking saw a van complete one of its stops, up to half an hour before now."""
+    """Tracking saw a van complete one of its stops, or (odd picks) arrive at one, up to
+    half an hour before now."""
     seen = [
         r for v in state.vehicles.values() if not v.broken for r in (*v.done, v.in_progress) if r
     ]
     if not seen:
         return None
     at = ORIGIN + timedelta(seconds=max(0, state.now_s - pick % 1800))
-    return c.ObserveProgress(done=((seen[pick % len(seen)], at),))
+    mark = ((seen[pick % len(seen)], at),)
+    return c.ObserveProgress(done=(), arrived=mark) if pick % 2 else c.ObserveProgress(done=mark)
 
 
 def day_in_progress(
