@@ -32,6 +32,8 @@ from lastmile.planning.solver import from_domain
 from lastmile.store.api_repositories import AuditedUnitOfWork, load_orders
 
 SUPERSEDED = "superseded"
+#: Longest hub refs text a day stores (``dispatch_days.hub_ref``).
+REF = 128
 #: Days a process keeps rebuilt (a hub's day each; a 2,000-stop day holds a few MB).
 KEPT_DAYS = 16
 #: Builds the command from what the store holds (an order's address, a zone's shape).
@@ -65,12 +67,14 @@ class Kept:
     ctx: DispatchContext
 
 
-def fleet(uow: UnitOfWork, hub_ref: str, service_date: str) -> str:
-    """What the day's problem is built from besides its orders, as one comparable text."""
+def fleet(uow: UnitOfWork, hub_refs: str, service_date: str) -> str:
+    """What the day's problem is built from besides its orders, as one comparable text;
+    ``hub_refs`` as the day stores them (see :func:`hubs_of`)."""
+    hubs = set(hub_refs.split(","))
     return repr(
         (
-            [v for v in uow.vehicles.list() if v.hub_ref == hub_ref],
-            [s for s in uow.shifts.list() if s.hub_ref == hub_ref],
+            [v for v in uow.vehicles.list() if v.hub_ref in hubs],
+            [s for s in uow.shifts.list() if s.hub_ref in hubs],
             uow.drivers.list(),
             uow.zones.list(),
             service_date,
@@ -91,13 +95,19 @@ def keep(svc: Services, kept: Kept) -> None:
             svc.dispatch_days.pop(next(iter(svc.dispatch_days)))
 
 
-def hub_of(plan: Plan) -> str:
-    if len(plan.hub_refs) != 1:
+def hubs_of(plan: Plan) -> str:
+    """The plan's hubs as the day stores them: one ref, or several joined by commas (a plan
+    made for all hubs, ``lastmile plan --date``, is dispatched as one day)."""
+    refs = sorted(set(plan.hub_refs))
+    if not refs:
+        raise InvalidInput(f"plan {plan.ref!r} has no hub to dispatch", field="plan_ref")
+    if any("," in r for r in refs) or len(",".join(refs)) > REF:
         raise InvalidInput(
-            f"plan {plan.ref!r} spans hubs {list(plan.hub_refs)}: dispatch one hub's plan",
+            f"plan {plan.ref!r} spans {len(refs)} hubs, too many to dispatch as one day; "
+            "plan and dispatch each hub's day",
             field="plan_ref",
         )
-    return plan.hub_refs[0]
+    return ",".join(refs)
 
 
 def _order_refs(plan: Plan) -> list[str]:
@@ -124,8 +134,8 @@ def read(svc: Services, plan_ref: str, build: Build | None, rules: RuleSet) -> D
             day = svc.api_store.dispatch_day(plan_ref.rsplit(".", 1)[0])
             now = f"; the plan in force is {day['current_plan_ref']!r}" if day else ""
             raise Conflict(f"plan {plan_ref!r} was replaced by a re-plan{now}")
-        hub = hub_of(base)
-        if row is None:
+        hubs = hubs_of(base)
+        for hub in hubs.split(",") if row is None else ():
             other = svc.api_store.dispatch_day_on(hub, base.service_date)
             if other is not None:
                 raise Conflict(
@@ -138,8 +148,8 @@ def read(svc: Services, plan_ref: str, build: Build | None, rules: RuleSet) -> D
         missing = sorted(set(refs) - {o.ref for o in orders})
         if missing:
             raise Conflict(f"plan {base.ref!r} serves orders that no longer exist: {missing[:5]}")
-        problem = problem_for(uow, hub, base.service_date, orders)
-        built_for = fleet(uow, hub, base.service_date)
+        problem = problem_for(uow, hubs.split(","), base.service_date, orders)
+        built_for = fleet(uow, hubs, base.service_date)
         steps = svc.api_store.dispatch_steps(base.ref) if row else []
         plans: dict[str, Plan] = {}
         for step in steps:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from lastmile.api.dispatch_day import SUPERSEDED, Day, hub_of
+from lastmile.api.dispatch_day import SUPERSEDED, Day, hubs_of
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
 from lastmile.dispatch.handlers import DispatchContext
@@ -111,16 +111,17 @@ def store(
             "actor": actor,
             "created_at": now,
         }
+        hubs = hubs_of(day.base)
         head = {
             "plan_ref": day.base.ref,
-            "hub_ref": hub_of(day.base),
+            "hub_ref": hubs,
             "service_date": day.base.service_date,
             "current_plan_ref": current,
             "steps": seq,
             "created_at": now,
             "updated_at": now,
         }
-        svc.api_store.add_dispatch_step(head, step, uow.connection)
+        svc.api_store.add_dispatch_step(head, step, uow.connection, hubs.split(","))
         uow.publish(outcome.events)
         uow.publish(_announced(day, seq, previous, stored, outcome))
         target = f"plans/{day.base.ref}/steps/{seq}"

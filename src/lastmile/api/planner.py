@@ -37,28 +37,36 @@ def _day(hub: Hub, service_date: str) -> TimeWindow:
 
 
 def problem_for(
-    uow: UnitOfWork, hub_ref: str, service_date: str, orders: Sequence[Order]
+    uow: UnitOfWork, hub_refs: str | Sequence[str], service_date: str, orders: Sequence[Order]
 ) -> PlanningProblem:
-    """The integer problem for one hub's day: its vehicles, that day's shifts, these orders."""
+    """The integer problem for one hub's day, or several hubs' (a plan made for them all):
+    their vehicles, that day's shifts (each hub's local date), these orders."""
     from lastmile.geo.haversine import HaversineProvider
     from lastmile.planning.build import build_from_orders
 
-    hub = uow.hubs.get(hub_ref)
-    if hub is None:
-        raise NotFound("hub", hub_ref)
-    day = _day(hub, service_date)
-    vehicles = [v for v in uow.vehicles.list() if v.hub_ref == hub_ref]
+    refs = [hub_refs] if isinstance(hub_refs, str) else list(hub_refs)
+    hubs = []
+    for ref in refs:
+        hub = uow.hubs.get(ref)
+        if hub is None:
+            raise NotFound("hub", ref)
+        hubs.append(hub)
+    days = {h.ref: _day(h, service_date) for h in hubs}
+    vehicles = [v for v in uow.vehicles.list() if v.hub_ref in days]
     if not vehicles:
-        raise InvalidInput(f"hub {hub_ref!r} has no vehicles", field="hub_ref")
-    tz = ZoneInfo(hub.timezone)
+        named = refs[0] if len(refs) == 1 else refs
+        raise InvalidInput(f"hub {named!r} has no vehicles", field="hub_ref")
+    zones = {h.ref: ZoneInfo(h.timezone) for h in hubs}
     shifts = [
         s
         for s in uow.shifts.list()
-        if s.hub_ref == hub_ref and s.start.astimezone(tz).date() == day.start.date()
+        if s.hub_ref in days
+        and s.start.astimezone(zones[s.hub_ref]).date() == days[s.hub_ref].start.date()
     ]
+    day = TimeWindow(min(d.start for d in days.values()), max(d.end for d in days.values()))
     return build_from_orders(
         list(orders),
-        [hub],
+        hubs,
         vehicles,
         provider=HaversineProvider(),
         day=day,

@@ -285,10 +285,10 @@ class SqlApiStore:
         return {k: v for k, v in row.items() if k != "id"} if row else None
 
     def dispatch_day_on(self, hub_ref: str, service_date: str) -> dict[str, Any] | None:
-        d = a.dispatch_days.c
-        stmt = sa.select(a.dispatch_days).where(
-            d.hub_ref == hub_ref, d.service_date == service_date
-        )
+        """The day dispatching ``hub_ref`` on that date, alone or with other hubs."""
+        h = a.dispatch_day_hubs.c
+        first = sa.select(h.plan_ref).where(h.hub_ref == hub_ref, h.service_date == service_date)
+        stmt = sa.select(a.dispatch_days).where(a.dispatch_days.c.plan_ref.in_(first))
         with self._engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return {k: v for k, v in row.items() if k != "id"} if row else None
@@ -309,16 +309,29 @@ class SqlApiStore:
         return [{k: v for k, v in row.items() if k != "id"} for row in rows]
 
     def add_dispatch_step(
-        self, day: dict[str, Any], step: dict[str, Any], conn: sa.Connection
+        self,
+        day: dict[str, Any],
+        step: dict[str, Any],
+        conn: sa.Connection,
+        hub_refs: Sequence[str] = (),
     ) -> None:
-        """The step and the day's new head, on ``conn``: a day another request moved on
-        meanwhile (its step count is not the one read) is a Conflict, and nothing is written."""
+        """The step and the day's new head, on ``conn``; the first step also claims the day's
+        hubs (``hub_refs``) on its date. A day another request moved on meanwhile (its step
+        count is not the one read), or a hub another plan dispatches, is a Conflict, and
+        nothing is written."""
         d = a.dispatch_days.c
         values = {k: day[k] for k in ("current_plan_ref", "steps", "updated_at")}
         try:
             with conn.begin_nested():
                 if step["seq"] == 1:
                     conn.execute(sa.insert(a.dispatch_days), [day])
+                    hubs = [
+                        {"plan_ref": day["plan_ref"], "hub_ref": h,
+                         "service_date": day["service_date"]}
+                        for h in hub_refs
+                    ]  # fmt: skip
+                    if hubs:
+                        conn.execute(sa.insert(a.dispatch_day_hubs), hubs)
                 else:
                     stmt = sa.update(a.dispatch_days).where(
                         d.plan_ref == day["plan_ref"], d.steps == step["seq"] - 1

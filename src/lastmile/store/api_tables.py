@@ -139,6 +139,18 @@ dispatch_days = sa.Table(
     sa.UniqueConstraint("hub_ref", "service_date"),
 )
 
+#: The hubs a dispatched day serves (a plan made for several hubs is one day): each hub is
+#: dispatched from one plan a date, whichever plan that is.
+dispatch_day_hubs = sa.Table(
+    "dispatch_day_hubs",
+    metadata,
+    _id(),
+    sa.Column("plan_ref", sa.String(REF), nullable=False, index=True),
+    sa.Column("hub_ref", sa.String(REF), nullable=False),
+    sa.Column("service_date", sa.String(10), nullable=False),
+    sa.UniqueConstraint("hub_ref", "service_date"),
+)
+
 #: Every command a dispatched day accepted, in order, with the plans it led to and the day's
 #: facts after it: enough to rebuild the day exactly without searching again.
 dispatch_steps = sa.Table(
