@@ -12,7 +12,7 @@ that day's shifts, drivers, zones) is unchanged; anything else rebuilds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -173,7 +173,7 @@ def _rebuild(
     from lastmile.planning.pyvrp_solver import PyVRPSolver
 
     first = from_domain(problem, base)
-    ctx = DispatchContext(advance(problem, first, 0), PyVRPSolver(), ReplanPolicy(), rules)
+    ctx = DispatchContext(advance(problem, first, 0), PyVRPSolver(), policy_of(rules), rules)
     steps = [
         Step(
             s["seq"],
@@ -185,6 +185,13 @@ def _rebuild(
         for s in rows
     ]
     return replay(ctx, steps)
+
+
+def policy_of(rules: RuleSet, budget_s: float = 5.0) -> ReplanPolicy:
+    """The re-plan policy the rules file sets (its ``policy`` section), searching
+    ``budget_s``."""
+    policy: dict[str, Any] = dict(rules.policy)
+    return replace(ReplanPolicy(time_limit_s=budget_s), **policy)
 
 
 def seconds_at(ctx: DispatchContext, at: datetime | None) -> int:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from lastmile.api.dispatch_day import Build, Day, Kept, keep, read, seconds_at
+from lastmile.api.dispatch_day import Build, Day, Kept, keep, policy_of, read, seconds_at
 from lastmile.api.dispatch_steps import store
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
@@ -61,7 +60,7 @@ def report(
     command = day.command
     assert command is not None
     ctx = day.ctx
-    ctx.policy = replace(ctx.policy, time_limit_s=budget_s)
+    ctx.policy = policy_of(rules, budget_s)
     ctx.rules = rules
     try:
         if driver is not None:
@@ -95,7 +94,7 @@ def observe(
     rules = svc.settings.dispatch_rules or default_rules()
     day = read(svc, plan_ref, None, rules)
     ctx = day.ctx
-    ctx.policy = replace(ctx.policy, time_limit_s=budget_s)
+    ctx.policy = policy_of(rules, budget_s)
     ctx.rules = rules
     try:
         tracked = _observe(svc, day, seconds_at(ctx, at))

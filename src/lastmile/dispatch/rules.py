@@ -14,6 +14,12 @@
         then: dispatch_wave_early
         by_min: 30
 
+    policy:                        # optional: how the re-plans weigh disruption
+      next_stops: 3                # a driver's upcoming stops that count as "next"
+      next_stop_change_cents: 300  # what changing one of them costs
+      defer_value_cents: 5000      # what leaving a stop for tomorrow costs (null: never)
+      workers: 2                   # processes a re-plan searches with
+
 Every rule whose event, zone and threshold match fires; errors name the rule and the field.
 """
 
@@ -44,6 +50,14 @@ MEASURES: dict[str, tuple[type[DomainEvent], str | None]] = {
 }
 ACTIONS = ("replan", "dispatch_wave_early")
 FIELDS = {"name", "event", "above", "zones", "then", "by_min"}
+#: The re-plan policy a rules file may set (``dispatch.replan.ReplanPolicy``): field ->
+#: (least, most) whole value; ``defer_value_cents`` may also be null (never defer).
+POLICY = {
+    "next_stops": (0, 50),
+    "next_stop_change_cents": (0, 10_000_000),
+    "defer_value_cents": (1, 1_000_000_000),
+    "workers": (1, 64),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +105,9 @@ def measure(event: DomainEvent) -> float:
 @dataclass(frozen=True)
 class RuleSet:
     rules: tuple[Rule, ...]
+    #: Re-plan policy settings from the file's ``policy`` section, as (field, value) pairs
+    #: for ``ReplanPolicy``; empty: the policy's defaults.
+    policy: tuple[tuple[str, int | None], ...] = ()
 
     def commands_for(self, event: DomainEvent) -> list[Command]:
         """Commands of every matching rule; one re-plan at most per event."""
@@ -154,9 +171,15 @@ def _by_min(raw: Mapping[str, Any], on: str, then: str, bad: Any) -> int | None:
 
 
 def parse_rules(data: object, where: str = "rules") -> RuleSet:
-    """Rules from parsed YAML (``{"rules": [...]}``); names must be unique."""
+    """Rules from parsed YAML (``{"rules": [...], "policy": {...}}``); names must be unique."""
     if not isinstance(data, Mapping) or not isinstance(data.get("rules"), list):
         raise InvalidInput("expected a mapping with a 'rules' list", field="rules", location=where)
+    unknown = sorted(str(k) for k in set(data) - {"rules", "policy"})
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]!r} is not a section (use 'rules' and 'policy')",
+            field=unknown[0], location=where,
+        )  # fmt: skip
     rules = [_rule(raw, n, where) for n, raw in enumerate(data["rules"])]
     names = [r.name for r in rules]
     for n, name in enumerate(names):
@@ -164,7 +187,32 @@ def parse_rules(data: object, where: str = "rules") -> RuleSet:
             raise InvalidInput(
                 f"rule {name!r}: name used twice", field=f"rules[{n}].name", location=where
             )
-    return RuleSet(tuple(rules))
+    return RuleSet(tuple(rules), _policy(data.get("policy"), where))
+
+
+def _policy(raw: object, where: str) -> tuple[tuple[str, int | None], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise InvalidInput("policy must be a mapping", field="policy", location=where)
+    out: list[tuple[str, int | None]] = []
+    for key, value in raw.items():
+        at = f"policy.{key}"
+        if key not in POLICY:
+            raise InvalidInput(
+                f"{at} is not a policy setting (use {sorted(POLICY)})", field=at, location=where
+            )
+        least, most = POLICY[key]
+        if value is None and key == "defer_value_cents":
+            out.append((key, None))
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+            raise InvalidInput(
+                f"{at} must be a whole number from {least} to {most}, not {value!r}",
+                field=at, location=where,
+            )  # fmt: skip
+        out.append((key, value))
+    return tuple(out)
 
 
 def load_rules(path: Path) -> RuleSet:

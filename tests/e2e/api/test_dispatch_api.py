@@ -413,3 +413,32 @@ def test_a_failed_attempt_tracking_saw_is_tried_again_later_today(api: Api) -> N
     # The attempt is recorded once, however many events come after it.
     again = event(api, first, {"type": "replan", "at": at})
     assert again.status_code == 200 and "tracked_steps" not in again.json()
+
+
+def test_the_rules_file_sets_what_a_re_plan_weighs(api: Api) -> None:
+    """A rules file's policy section reaches the re-plans: when leaving a stop for tomorrow
+    costs a cent, the re-plan leaves for tomorrow the stops that cost more to serve; with
+    the default policy the same re-plan serves them all."""
+    from fastapi.testclient import TestClient
+
+    from lastmile.api.app import create_app
+    from lastmile.api.services import ApiSettings
+    from lastmile.dispatch.rules import default_rules, parse_rules
+
+    first = plan_day(api, extra_vehicle=True)["ref"]
+    rules = parse_rules({"rules": [], "policy": {"defer_value_cents": 1}})
+    rules = type(rules)(default_rules().rules, rules.policy)
+    settings = ApiSettings(api.url, rate_per_s=1000, burst=1000, dispatch_rules=rules)
+    body = {"type": "replan", "at": "2026-11-24T07:00:00+01:00"}
+    with TestClient(create_app(settings)) as client:
+        sent = client.post(
+            f"/v1/dispatch/{first}/events{QUICK}", json=body, headers=api.as_(Role.DISPATCHER)
+        )
+    assert sent.status_code == 200, sent.text
+    [replan] = sent.json()["replans"]
+    deferred = [c for c in replan["changes"] if "costs more than it is worth" in c[2]]
+    assert deferred and replan["unassigned"] == [c[1] for c in deferred]
+
+    default = event(api, first, body)
+    assert default.status_code == 200, default.text
+    assert default.json()["replans"][0]["unassigned"] == []

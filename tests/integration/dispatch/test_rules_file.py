@@ -18,6 +18,12 @@ def test_the_shipped_example_loads_and_re_plans_on_a_long_slip() -> None:
     assert len(rules.rules) >= 5
     assert rules.commands_for(ev.ReadinessSlipped(stop_refs=("a",), slip_s=30 * 60))
     assert not rules.commands_for(ev.ReadinessSlipped(stop_refs=("a",), slip_s=5 * 60))
+    # Its policy builds the API's re-plan policy.
+    from lastmile.api.dispatch_day import policy_of
+
+    policy = policy_of(rules, 4.0)
+    assert policy.next_stop_change_cents == 300 and policy.defer_value_cents is None
+    assert policy.time_limit_s == 4.0
 
 
 def test_a_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:

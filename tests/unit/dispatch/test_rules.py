@@ -94,3 +94,29 @@ def test_two_rules_with_one_name_are_refused() -> None:
     rule = {"name": "same", "event": "stop_added", "then": "replan"}
     with pytest.raises(InvalidInput, match="used twice"):
         parse_rules({"rules": [rule, rule]})
+
+
+def test_the_policy_section_sets_what_a_re_plan_weighs() -> None:
+    policy = {"next_stops": 2, "next_stop_change_cents": 300, "defer_value_cents": None}
+    rules = parse_rules({"rules": [], "policy": policy})
+    assert dict(rules.policy) == policy
+    assert parse_rules({"rules": []}).policy == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"policy": {"next_stop_change": 3}}, "policy.next_stop_change", "not a policy setting"),
+        ({"policy": {"workers": 0}}, "policy.workers", "from 1 to 64"),
+        ({"policy": {"defer_value_cents": 0}}, "policy.defer_value_cents", "from 1 to"),
+        ({"policy": {"next_stops": 2.5}}, "policy.next_stops", "whole number"),
+        ({"policy": [1]}, "policy", "mapping"),
+        ({"polcy": {}}, "polcy", "not a section"),
+    ],
+)
+def test_a_bad_policy_is_refused_naming_the_setting(
+    data: dict[str, object], field: str, words: str
+) -> None:
+    with pytest.raises(InvalidInput, match=words) as caught:
+        parse_rules({"rules": [], **data}, "rules.yaml")
+    assert caught.value.field == field and caught.value.location == "rules.yaml"
