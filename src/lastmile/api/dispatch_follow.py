@@ -3,7 +3,9 @@
 Without it a van late on its scans is re-planned only when the next event comes in, which
 on a quiet afternoon may be an hour later. ``lastmile serve`` looks every
 ``follow_tracking_s`` seconds at the days dispatched around today whose hours hold the
-time now, and records the scans seen since the last look (``dispatcher.observe``).
+time now, and records the scans seen since the last look (``dispatcher.observe``) when
+they re-plan a van or hold a failed attempt; scans of vans on their plan wait for the next
+stored step, so a day of steady scans is not a step every 30 s.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def follow_once(svc: Services, now: datetime | None = None) -> list[dict[str, An
     looked = []
     for row in svc.api_store.dispatch_days_on(dates):
         try:
-            view = observe(svc, row["current_plan_ref"], moment)
+            view = observe(svc, row["current_plan_ref"], moment, quiet=True)
         except InvalidInput as exc:
             if exc.field != "at":
                 log.warning("following plan %s: %s", row["plan_ref"], exc)

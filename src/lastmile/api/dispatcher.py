@@ -86,18 +86,22 @@ def report(
 
 
 def observe(
-    svc: Services, plan_ref: str, at: datetime | None, budget_s: float = 5.0
+    svc: Services, plan_ref: str, at: datetime | None, budget_s: float = 5.0, quiet: bool = False
 ) -> dict[str, Any]:
     """Record what tracking saw on a day without another event: a van late on its scans is
     re-planned as soon as someone (a dispatcher, ``serve``'s follower) looks, not at the
-    next event. Nothing seen since the last look stores nothing."""
+    next event. Nothing seen since the last look stores nothing.
+
+    ``quiet`` (the follower, every 30 s): scans that re-plan nothing are not stored yet
+    (failed attempts always are), so a day of steady scans does not become a step per look;
+    the next stored step, or the next event, records them."""
     rules = svc.settings.dispatch_rules or default_rules()
     day = read(svc, plan_ref, None, rules)
     ctx = day.ctx
     ctx.policy = policy_of(rules, budget_s)
     ctx.rules = rules
     try:
-        tracked = _observe(svc, day, seconds_at(ctx, at))
+        tracked = _observe(svc, day, seconds_at(ctx, at), quiet)
     finally:  # kept either way: a write that lost a race to another process left the
         # stored day a step ahead of this one, so the next read rebuilds it
         keep(svc, Kept(day.base, day.steps, day.fleet, ctx))
@@ -109,7 +113,7 @@ def observe(
     }
 
 
-def _observe(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
+def _observe(svc: Services, day: Day, at_s: int, quiet: bool = False) -> list[dict[str, Any]]:
     """What tracking saw since the day last looked, stored as steps of its own before the
     event (actor ``tracking``): an ``ObserveProgress`` with the stops completed and the
     stops reached (a geofence's or a driver's "arrived" scan, while no completion follows
@@ -145,15 +149,22 @@ def _observe(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
         commands.append(c.ObserveProgress(done=tuple(seen), arrived=tuple(came)))
     views = []
     for command in [*commands, *failed]:
-        views += _tracked(svc, day, command, at_s)
+        quietly = quiet and isinstance(command, c.ObserveProgress) and not failed
+        views += _tracked(svc, day, command, at_s, quietly)
     return views
 
 
-def _tracked(svc: Services, day: Day, command: Command, at_s: int) -> list[dict[str, Any]]:
+def _tracked(
+    svc: Services, day: Day, command: Command, at_s: int, quiet: bool = False
+) -> list[dict[str, Any]]:
+    before = day.ctx.state
     try:
         outcome = run(day.ctx, command, at_s)
     except LastMileError as exc:
         log.warning("tracking's %s on plan %s left out: %s", type(command).__name__,
                     day.base.ref, exc)  # fmt: skip
+        return []
+    if quiet and not outcome.plans:  # nothing re-planned: the day stays as stored
+        day.ctx.state = before
         return []
     return [store(svc, day, command, outcome, at_s, "tracking")]

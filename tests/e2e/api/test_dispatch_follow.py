@@ -166,8 +166,34 @@ def test_a_van_its_geofence_saw_arrive_late_is_re_planned_from_that_stop(api: Ap
     assert van["stops"][0]["ref"] == first["ref"]
     assert datetime.fromisoformat(van["stops"][0]["arrival"]) == came
     assert all(datetime.fromisoformat(s["arrival"]) > came for s in van["stops"][1:])
-    # Seen once; the delivery scan that follows moves the van on from it.
+    # Seen once.
     assert follow_once(services(api), came + timedelta(minutes=2)) == []
+    # The delivery scan that follows, on the new plan's time: the follower keeps it for
+    # later, and asking records it.
     arrive(api.url, first["ref"], came, delivered=came + timedelta(minutes=3))
-    [look] = follow_once(services(api), came + timedelta(minutes=4))
-    assert look["tracked_steps"][0]["payload"]["done"][0][0] == first["ref"]
+    assert follow_once(services(api), came + timedelta(minutes=4)) == []
+    at = {"at": (came + timedelta(minutes=4)).isoformat()}
+    looked = api.client.post(
+        f"/v1/dispatch/{plan['ref']}/observe", json=at, headers=api.as_(Role.DISPATCHER)
+    )
+    assert looked.json()["tracked_steps"][0]["payload"]["done"][0][0] == first["ref"]
+
+
+def test_the_follower_stores_scans_only_when_they_change_the_day(api: Api) -> None:
+    """A van on its plan: the follower keeps its scans for later (a day of steady scans is
+    not a step every 30 s); the next event records them, before itself."""
+    plan = plan_day(api, extra_vehicle=True)
+    started = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    now = get(api, f"/v1/plans/{started.json()['current_plan_ref']}")
+    route = next(r for r in now["routes"] if len(r["stops"]) >= 2)
+    on_time = datetime.fromisoformat(route["stops"][0]["departure"])
+    deliver(api.url, route["stops"][0]["ref"], on_time)
+
+    assert follow_once(services(api), on_time + timedelta(minutes=1)) == []
+    assert follow_once(services(api), on_time + timedelta(minutes=2)) == []
+    assert len(get(api, f"/v1/dispatch/{plan['ref']}")["steps"]) == 1
+    at = (on_time + timedelta(minutes=3)).isoformat()
+    sent = event(api, plan["ref"], {"type": "replan", "at": at})
+    assert sent.status_code == 200, sent.text
+    [observed] = sent.json()["tracked_steps"]
+    assert observed["payload"]["done"][0][0] == route["stops"][0]["ref"]
