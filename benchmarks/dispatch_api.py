@@ -10,10 +10,11 @@ apart from 09:00: in turn a 30 min delay, a cancelled stop, a new order, a faile
 a manual re-plan. The process keeps the day between events; a last re-plan is sent after
 the process forgot it (as after a restart), so that request rebuilds the day from all its
 stored steps. The table shows each phase (rebuild, event with its re-plan, store) and the
-whole request. Then ``--looks`` looks at what tracking saw (``POST .../observe``, as
-``lastmile serve`` makes every 30 s), ten minutes apart: before each, the stops the plan in
-force has done since are written delivered into the orders' journeys (as scans record
-them), on time except every eighth van's, 25 min late (which re-plans it). Requests go
+whole request. Five minutes after each of the first ``--looks`` events comes a look at
+what tracking saw (``POST .../observe``, as ``lastmile serve`` makes every 30 s): before
+it, the stops the plan in force has done in the ten minutes before are written delivered
+into the orders' journeys (as scans record them), on time except every eighth van's, 25
+min late (which re-plans it). Requests go
 through the whole ASGI stack in-process (Starlette's test client).
 """
 
@@ -122,6 +123,27 @@ def _deliver(url: str, plan: dict[str, Any], since: datetime, until: datetime) -
     return len(due)
 
 
+def _look(
+    client: Any, h: dict[str, str], url: str, first: str, current: str, since: datetime,
+    now: datetime, budget_s: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Scans of the plan in force's stops done in (since, now], then one timed look."""
+    plan = client.get(f"/v1/plans/{current}", headers=h).json()
+    scans = _deliver(url, plan, since, now)
+    began = time.perf_counter()
+    look = _post(client, f"/v1/dispatch/{first}/observe?budget_s={budget_s}",
+                 {"at": now.isoformat()}, h)  # fmt: skip
+    wall = time.perf_counter() - began
+    replans = [r for s in look["tracked_steps"] for r in s["replans"]]
+    return {
+        "seq": look["steps"], "type": f"observe ({scans} scans)", "wall_s": wall,
+        "rebuild": 0.0, "event": 0.0, "store": 0.0, "look": True,
+        "replanned": bool(replans), "search_s": sum(r["runtime_s"] for r in replans),
+        "changes": sum(len(r["changes"]) for r in replans),
+        "current_plan_ref": look["current_plan_ref"],
+    }  # fmt: skip
+
+
 def run(
     url: str, orders: int, events: int, plan_s: float, budget_s: float, looks: int = 0
 ) -> dict[str, Any]:
@@ -166,25 +188,11 @@ def run(
                 "search_s": replan["runtime_s"] if replan else 0.0,
                 "changes": len(replan["changes"]) if replan else 0,
             })  # fmt: skip
-        seen = at
-        for n in range(looks):
-            now = at + timedelta(minutes=10 * (n + 1))
-            plan = client.get(f"/v1/plans/{current}", headers=h).json()
-            scans = _deliver(url, plan, seen, now)
-            seen = now
-            began = time.perf_counter()
-            look = _post(client, f"/v1/dispatch/{first}/observe?budget_s={budget_s}",
-                         {"at": now.isoformat()}, h)  # fmt: skip
-            wall = time.perf_counter() - began
-            current = look["current_plan_ref"]
-            replans = [r for s in look["tracked_steps"] for r in s["replans"]]
-            rows.append({
-                "seq": look["steps"], "type": f"observe ({scans} scans)", "wall_s": wall,
-                "rebuild": 0.0, "event": 0.0, "store": 0.0, "look": True,
-                "replanned": bool(replans),
-                "search_s": sum(r["runtime_s"] for r in replans),
-                "changes": sum(len(r["changes"]) for r in replans),
-            })  # fmt: skip
+            if n < looks:  # five minutes on, what tracking saw since the last look
+                seen = at + timedelta(minutes=5)
+                rows.append(_look(client, h, url, first, current, seen - timedelta(minutes=10),
+                                  seen, budget_s))  # fmt: skip
+                current = rows[-1]["current_plan_ref"]
     return {"orders": orders, "events": rows}
 
 
