@@ -117,9 +117,10 @@ def _observe(svc: Services, day: Day, at_s: int, quiet: bool = False) -> list[di
     """What tracking saw since the day last looked, stored as steps of its own before the
     event (actor ``tracking``): an ``ObserveProgress`` with the stops completed and the
     stops reached (a geofence's or a driver's "arrived" scan, while no completion follows
-    it), which places the vans where tracking saw them (and re-plans one off its plan by
-    more than the rules allow), then a ``RecordFailedAttempt`` for each attempt that failed, with
-    the driver's reason, so it is tried again later today or moved to tomorrow.
+    it; once the geofence sees the van leave, the stop counts as done then), which places
+    the vans where tracking saw them (and re-plans one off its plan by more than the rules
+    allow), then a ``RecordFailedAttempt`` for each attempt that failed, with the driver's
+    reason, so it is tried again later today or moved to tomorrow.
 
     Tracking is not allowed to stop a dispatcher's event: a step the day refuses is
     logged and left out."""

@@ -15,6 +15,7 @@ from lastmile.domain import Order
 from lastmile.domain.errors import Conflict, NotFound
 from lastmile.store import api_tables as a
 from lastmile.store import tables as t
+from lastmile.store import tracking_tables as tt
 from lastmile.store.tracked import TrackedOrders
 from lastmile.store.tracking_journal import SqlTrackingUnitOfWork
 
@@ -114,8 +115,8 @@ def load_orders(uow: AuditedUnitOfWork, refs: Sequence[str]) -> list[Order]:
 
 @dataclass(frozen=True)
 class Completion:
-    """An order's latest stop event: when, how it ended ("arrived" while it is under way),
-    and why when it failed."""
+    """An order's latest stop event: when, how it ended ("arrived" while the van is there,
+    "departed" once its geofence saw it leave before any scan), and why when it failed."""
 
     at: datetime
     outcome: str
@@ -368,4 +369,19 @@ class SqlApiStore:
                 out[ref] = Completion(at, "arrived")
             else:
                 out[ref] = Completion(at, outcome or "delivered", reason)
-        return out
+        return self._departed(out)
+
+    def _departed(self, seen: dict[str, Completion]) -> dict[str, Completion]:
+        """A stop the van arrived at and has left since (its geofence's dwell ended), with
+        no completion scanned yet, is "departed" at that moment: the van has moved on."""
+        came = {ref: c.at for ref, c in seen.items() if c.outcome == "arrived"}
+        d = tt.dwells.c
+        refs = sorted(came)
+        with self._engine.connect() as conn:
+            for i in range(0, len(refs), 500):
+                stmt = sa.select(d.stop_ref, d.departed_at).where(d.stop_ref.in_(refs[i : i + 500]))
+                for ref, left in conn.execute(stmt):
+                    last = seen[ref]
+                    if left > came[ref] and (last.outcome == "arrived" or left > last.at):
+                        seen[ref] = Completion(left, "departed")
+        return seen
