@@ -36,6 +36,9 @@ SUPERSEDED = "superseded"
 REF = 128
 #: Days a process keeps rebuilt (a hub's day each; a 2,000-stop day holds a few MB).
 KEPT_DAYS = 16
+#: Seconds a request waits for another one on the same day (a re-plan's search, at most
+#: the API's 60 s budget, and its write).
+WAIT_S = 75.0
 #: Builds the command from what the store holds (an order's address, a zone's shape).
 Build = Callable[[UnitOfWork], Command]
 
@@ -50,6 +53,7 @@ class Day:
     fleet: str
     command: Command | None  # None: only tracking's steps are recorded
     ctx: DispatchContext
+    taken: bool = False  # taken out of the process: to keep or release when done
 
     @property
     def current(self) -> str:
@@ -83,16 +87,33 @@ def fleet(uow: UnitOfWork, hub_refs: str, service_date: str) -> str:
 
 
 def take(svc: Services, plan_ref: str) -> Kept | None:
-    with svc.dispatch_lock:
+    """Take the day out of the process, first waiting (up to ``WAIT_S``) while another
+    request has it: one event waits for the other's search rather than rebuilding the day
+    and losing the race to store. Every take ends in :func:`keep` or :func:`release`."""
+    with svc.dispatch_back:
+        svc.dispatch_back.wait_for(lambda: plan_ref not in svc.dispatch_out, WAIT_S)
+        svc.dispatch_out.add(plan_ref)
         kept = svc.dispatch_days.pop(plan_ref, None)
     return kept if isinstance(kept, Kept) else None
 
 
-def keep(svc: Services, kept: Kept) -> None:
-    with svc.dispatch_lock:
+def keep(svc: Services, kept: Kept, taken: bool = True) -> None:
+    """Keep the day for the next request; ``taken``: this request took it out (a day's
+    first event did not), and gives it back."""
+    with svc.dispatch_back:
         svc.dispatch_days[kept.base.ref] = kept
         while len(svc.dispatch_days) > KEPT_DAYS:
             svc.dispatch_days.pop(next(iter(svc.dispatch_days)))
+        if taken:
+            svc.dispatch_out.discard(kept.base.ref)
+            svc.dispatch_back.notify_all()
+
+
+def release(svc: Services, plan_ref: str) -> None:
+    """Give the day back without keeping it (a request that failed): the next rebuilds."""
+    with svc.dispatch_back:
+        svc.dispatch_out.discard(plan_ref)
+        svc.dispatch_back.notify_all()
 
 
 def hubs_of(plan: Plan) -> str:
@@ -118,10 +139,31 @@ def _order_refs(plan: Plan) -> list[str]:
 
 
 def read(svc: Services, plan_ref: str, build: Build | None, rules: RuleSet) -> Day:
+    """The day as it stands, taken out of the process (see :func:`take`) until the caller
+    keeps or releases it."""
+    # A day is named by its first plan or its plan in force; older plans are history.
+    row = svc.api_store.dispatch_day(plan_ref)
+    if row is None:
+        return _read(svc, plan_ref, None, None, build, rules)
+    kept = take(svc, row["plan_ref"])
+    try:  # read again: the request this one waited for may have moved the day on
+        day = _read(svc, plan_ref, svc.api_store.dispatch_day(row["plan_ref"]), kept, build, rules)
+        day.taken = True
+        return day
+    except BaseException:
+        release(svc, row["plan_ref"])
+        raise
+
+
+def _read(
+    svc: Services,
+    plan_ref: str,
+    row: dict[str, Any] | None,
+    kept: Kept | None,
+    build: Build | None,
+    rules: RuleSet,
+) -> Day:
     with svc.uow() as uow:
-        # A day is named by its first plan or its plan in force; older plans are history.
-        row = svc.api_store.dispatch_day(plan_ref)
-        kept = take(svc, row["plan_ref"]) if row else None
         if row is not None and kept is not None and kept.steps == row["steps"]:
             now = fleet(uow, row["hub_ref"], row["service_date"])
             if now == kept.fleet:

@@ -12,7 +12,16 @@ import time
 from datetime import datetime
 from typing import Any
 
-from lastmile.api.dispatch_day import Build, Day, Kept, keep, policy_of, read, seconds_at
+from lastmile.api.dispatch_day import (
+    Build,
+    Day,
+    Kept,
+    keep,
+    policy_of,
+    read,
+    release,
+    seconds_at,
+)
 from lastmile.api.dispatch_steps import store
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
@@ -62,19 +71,26 @@ def report(
     ctx = day.ctx
     ctx.policy = policy_of(rules, budget_s)
     ctx.rules = rules
+    kept = False
     try:
-        if driver is not None:
-            _driver_may(ctx, command, driver)
-        at_s = seconds_at(ctx, at)
-        tracked = _observe(svc, day, at_s)
-        rebuilt = time.perf_counter()
-        outcome = run(ctx, command, at_s)
-    except LastMileError:  # refused: the day is as it was (run leaves it so), and kept
-        keep(svc, Kept(day.base, day.steps, day.fleet, ctx))
-        raise
-    ran = time.perf_counter()
-    view = store(svc, day, command, outcome, at_s, actor)
-    keep(svc, Kept(day.base, view["seq"], day.fleet, ctx))
+        try:
+            if driver is not None:
+                _driver_may(ctx, command, driver)
+            at_s = seconds_at(ctx, at)
+            tracked = _observe(svc, day, at_s)
+            rebuilt = time.perf_counter()
+            outcome = run(ctx, command, at_s)
+        except LastMileError:  # refused: the day is as it was (run leaves it so), and kept
+            keep(svc, Kept(day.base, day.steps, day.fleet, ctx), day.taken)
+            kept = True
+            raise
+        ran = time.perf_counter()
+        view = store(svc, day, command, outcome, at_s, actor)
+        keep(svc, Kept(day.base, view["seq"], day.fleet, ctx), day.taken)
+        kept = True
+    finally:
+        if day.taken and not kept:  # failed writing: the day is dropped, the next rebuilds
+            release(svc, day.base.ref)
     if tracked:
         view["tracked_steps"] = tracked
     view["timings_s"] = {
@@ -104,7 +120,7 @@ def observe(
         tracked = _observe(svc, day, seconds_at(ctx, at), quiet)
     finally:  # kept either way: a write that lost a race to another process left the
         # stored day a step ahead of this one, so the next read rebuilds it
-        keep(svc, Kept(day.base, day.steps, day.fleet, ctx))
+        keep(svc, Kept(day.base, day.steps, day.fleet, ctx), day.taken)
     return {
         "plan_ref": day.base.ref,
         "current_plan_ref": day.current,

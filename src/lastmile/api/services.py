@@ -33,6 +33,10 @@ class ApiSettings:
     #: Seconds between looks at what tracking saw on the days being dispatched (a van
     #: late on its scans re-plans without waiting for an event); 0: only on events.
     follow_tracking_s: float = 0.0
+    #: Seconds a dispatched day stays idle after a re-plan before the follower searches it
+    #: once more (one ``improve`` step: a 5 s re-plan is within about 1 % of a long search
+    #: only after it); 0: never. Needs ``follow_tracking_s``.
+    improve_idle_s: float = 0.0
 
 
 class AuditedUnits:
@@ -58,6 +62,13 @@ class Services:
     #: first; a request takes its day out under the lock, so no two requests share one.
     dispatch_days: dict[str, Any] = field(default_factory=dict)
     dispatch_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Days a request has taken out (by first plan): the next request on such a day waits
+    #: for it (``api.dispatch_day.take``) instead of rebuilding the day and racing it.
+    dispatch_out: set[str] = field(default_factory=set)
+    dispatch_back: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dispatch_back = threading.Condition(self.dispatch_lock)
 
 
 def build_services(settings: ApiSettings) -> Services:

@@ -44,6 +44,10 @@ def serve(
         min=0,
         help="Seconds between looks at the scans of dispatched days (0: only on events).",
     ),
+    improve_idle_s: float = typer.Option(
+        20.0, "--improve-idle-s", min=0,
+        help="Search a dispatched day once more after a re-plan idle this long (0: never).",
+    ),
 ) -> None:
     """Run the HTTP API (OpenAPI at /docs) with the webhook worker in-process."""
     import uvicorn
@@ -62,7 +66,7 @@ def serve(
     url = _database(database)
     settings = ApiSettings(
         database_url=url, run_worker=worker, dispatch_rules=rules,
-        follow_tracking_s=follow_tracking_s,
+        follow_tracking_s=follow_tracking_s, improve_idle_s=improve_idle_s,
     )  # fmt: skip
     app = create_app(settings)
     uvicorn.run(app, host=host, port=port, log_level="info")

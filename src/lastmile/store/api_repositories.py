@@ -302,6 +302,19 @@ class SqlApiStore:
             rows = conn.execute(stmt.order_by(d.service_date, d.plan_ref)).mappings().all()
         return [{k: v for k, v in row.items() if k != "id"} for row in rows]
 
+    def last_dispatch_step(self, plan_ref: str) -> dict[str, Any] | None:
+        """The day's latest step: its number, command, plans and when it was stored."""
+        s = a.dispatch_steps.c
+        stmt = (
+            sa.select(s.seq, s.command, s.plan_refs, s.created_at)
+            .where(s.plan_ref == plan_ref)
+            .order_by(s.seq.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
     def dispatch_steps(self, plan_ref: str) -> list[dict[str, Any]]:
         s = a.dispatch_steps.c
         stmt = sa.select(a.dispatch_steps).where(s.plan_ref == plan_ref).order_by(s.seq)

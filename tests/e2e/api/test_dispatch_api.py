@@ -323,6 +323,8 @@ def test_the_day_a_process_keeps_is_the_day_a_rebuild_reads_back(api: Api) -> No
     rebuilt = dispatch_day.read(services, first, build, default_rules())
     assert rebuilt.steps == 3 and rebuilt.fleet == kept.fleet
     assert snapshot(rebuilt.ctx.state) == snapshot(kept.ctx.state)
+    assert rebuilt.taken  # out of the process until given back
+    dispatch_day.release(services, first)
 
 
 def deliver(url: str, order_ref: str, at: datetime, failed: bool = False) -> None:

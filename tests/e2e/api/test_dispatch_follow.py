@@ -220,3 +220,50 @@ def test_the_follower_stores_scans_only_when_they_change_the_day(api: Api) -> No
     assert sent.status_code == 200, sent.text
     [observed] = sent.json()["tracked_steps"]
     assert observed["payload"]["done"][0][0] == route["stops"][0]["ref"]
+
+
+def test_an_idle_day_is_searched_once_more_after_a_re_plan(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lastmile.api import dispatch_follow
+    from lastmile.api.services import ApiSettings, build_services, close_services
+
+    monkeypatch.setattr(dispatch_follow, "IMPROVE_S", 0.3)
+    plan = plan_day(api, extra_vehicle=True)
+    late = {"type": "vehicle_delayed", "vehicle_ref": "V1", "delay_s": 2400,
+            "at": "2026-11-24T08:30:00+01:00"}  # fmt: skip
+    sent = event(api, plan["ref"], late)
+    assert sent.json()["replans"], sent.text
+    now = datetime.fromisoformat("2026-11-24T08:31:00+01:00")
+    svc = build_services(ApiSettings(api.url, improve_idle_s=0.001))
+    try:
+        [look] = follow_once(svc, now)
+        [step] = look["tracked_steps"]
+        assert step["command"] == "ImprovePlan" and step["actor"] == "follower"
+        # Once per re-plan: the improvement is the day's last step now.
+        assert follow_once(svc, now + timedelta(minutes=1)) == []
+        # Off unless asked for: the API's own services never improve.
+        assert follow_once(services(api), now + timedelta(minutes=2)) == []
+    finally:
+        close_services(svc)
+
+
+def test_an_event_waits_for_the_day_another_request_has_out(api: Api) -> None:
+    """One request at a time per day in a process: the second waits for the first (here
+    the follower's search) instead of rebuilding the day and losing the race to store."""
+    import threading
+
+    from lastmile.api import dispatch_day
+
+    plan = plan_day(api, extra_vehicle=True)
+    first = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    assert first.status_code == 200
+    svc = services(api)
+    kept = dispatch_day.take(svc, plan["ref"])
+    assert kept is not None
+    threading.Timer(0.5, dispatch_day.keep, (svc, kept)).start()
+    began = time.monotonic()
+    sent = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:10:00+01:00"})
+    assert sent.status_code == 200, sent.text
+    assert time.monotonic() - began >= 0.45  # it waited for the day to come back
+    assert plan["ref"] not in svc.dispatch_out
