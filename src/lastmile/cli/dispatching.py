@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
 from lastmile.domain.errors import LastMileError
 
+T = TypeVar("T")
 dispatch_app = typer.Typer(
     help="Events of the street on a stored plan's day (as POST /v1/dispatch/{plan}/events).",
     no_args_is_help=True,
@@ -55,6 +57,23 @@ def _events(event: str | None, file: Path | None) -> list[Any]:
     if not out:
         raise typer.BadParameter(f"{where}: no events")
     return out
+
+
+def _on_services(database: str | None, console: Any, work: Callable[[Any], T]) -> T:
+    """``work`` on the API's services over the local database (or ``database``); an error
+    is printed and exits 2."""
+    from lastmile.api.services import ApiSettings, build_services, close_services
+    from lastmile.bootstrap import init_database
+
+    try:
+        services = build_services(ApiSettings(init_database(database)))
+        try:
+            return work(services)
+        finally:
+            close_services(services)
+    except LastMileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
 
 
 def _table(*columns: str) -> Any:
@@ -136,11 +155,9 @@ def dispatch_observe(
     from rich.console import Console
 
     from lastmile.api.dispatcher import observe
-    from lastmile.api.services import ApiSettings, build_services, close_services
-    from lastmile.bootstrap import init_database
 
     console = Console()
-    moment = None
+    moment: datetime | None = None
     if at is not None:
         try:
             moment = datetime.fromisoformat(at)
@@ -148,15 +165,7 @@ def dispatch_observe(
             raise typer.BadParameter(f"--at {at!r} is not an ISO 8601 time") from None
         if moment.tzinfo is None:
             raise typer.BadParameter(f"--at {at!r} needs its offset, e.g. +01:00")
-    try:
-        services = build_services(ApiSettings(init_database(database)))
-        try:
-            view = observe(services, plan_ref, moment, budget_s)
-        finally:
-            close_services(services)
-    except LastMileError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    view = _on_services(database, console, lambda svc: observe(svc, plan_ref, moment, budget_s))
     if not view["tracked_steps"]:
         console.print(f"nothing new from tracking; plan in force {view['current_plan_ref']}")
         return
@@ -177,19 +186,9 @@ def dispatch_show(
     from rich.console import Console
 
     from lastmile.api.dispatch_steps import day_view
-    from lastmile.api.services import ApiSettings, build_services, close_services
-    from lastmile.bootstrap import init_database
 
     console = Console()
-    try:
-        services = build_services(ApiSettings(init_database(database)))
-        try:
-            day = day_view(services, plan_ref)
-        finally:
-            close_services(services)
-    except LastMileError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    day = _on_services(database, console, lambda svc: day_view(svc, plan_ref))
     if not day["dispatched"]:
         console.print(f"plan {day['plan_ref']} is not dispatched yet")
         return

@@ -45,7 +45,9 @@ def serve(
         help="Seconds between looks at the scans of dispatched days (0: only on events).",
     ),
     improve_idle_s: float = typer.Option(
-        20.0, "--improve-idle-s", min=0,
+        20.0,
+        "--improve-idle-s",
+        min=0,
         help="Search a dispatched day once more after a re-plan idle this long (0: never).",
     ),
 ) -> None:
