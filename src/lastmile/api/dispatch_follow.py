@@ -5,7 +5,9 @@ on a quiet afternoon may be an hour later. ``lastmile serve`` looks every
 ``follow_tracking_s`` seconds at the days dispatched around today whose hours hold the
 time now, and records the scans seen since the last look (``dispatcher.observe``) when
 they re-plan a van or hold a failed attempt; scans of vans on their plan wait for the next
-stored step, so a day of steady scans is not a step every 30 s.
+stored step, so a day of steady scans is not a step every 30 s. Where the rules start a
+zone's wave early when its slots fill fast (``slots_filling``), it also counts each zone's
+orders for the day created in the last hour and reports a zone over the rule's rate.
 
 With ``improve_idle_s``, a day whose last step re-planned and has stood that long is
 searched once more (an ``ImprovePlan`` step, actor ``follower``, adopted only when
@@ -20,11 +22,15 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from lastmile.api.dispatcher import observe, report
+from lastmile.api.dispatcher import observe, report, zone_orders
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
+from lastmile.dispatch import events as ev
+from lastmile.dispatch.ports import UnitOfWork
+from lastmile.dispatch.rules import default_rules
 from lastmile.domain.errors import InvalidInput, LastMileError
 
 log = logging.getLogger(__name__)
@@ -42,6 +48,7 @@ def follow_once(svc: Services, now: datetime | None = None) -> list[dict[str, An
     for row in svc.api_store.dispatch_days_on(dates):
         try:
             view = observe(svc, row["current_plan_ref"], moment, quiet=True)
+            view["tracked_steps"] += _slots(svc, row, moment)
             if svc.settings.improve_idle_s > 0 and _idle_after_replan(svc, row["plan_ref"]):
                 step = report(svc, row["plan_ref"], _improve, moment, IMPROVE_S, "follower")
                 view["tracked_steps"].append(step)
@@ -55,6 +62,35 @@ def follow_once(svc: Services, now: datetime | None = None) -> list[dict[str, An
         if view["tracked_steps"]:
             looked.append(view)
     return looked
+
+
+def _slots(svc: Services, row: dict[str, Any], moment: datetime) -> list[dict[str, Any]]:
+    """A zone whose orders for the day came in faster in the last hour than a
+    ``slots_filling`` rule allows is reported (``ObserveSlots``, actor ``follower``), so the
+    rule may start its wave early; once an hour at most per zone. Without such a rule,
+    nothing is counted."""
+    rules = svc.settings.dispatch_rules or default_rules()
+    slot_rules = [r for r in rules.rules if r.event == "slots_filling"]
+    if not slot_rules:
+        return []
+    hour = moment - timedelta(hours=1)
+    hubs, day = row["hub_ref"].split(","), row["service_date"]
+    booked = svc.api_store.orders_booked(hubs, day, hour, moment)
+    told = svc.api_store.recent_steps(row["plan_ref"], "ObserveSlots", hour)
+    already = {s["payload"].get("zone_ref") for s in told}
+    views = []
+    for zone, count in sorted(booked.items()):
+        filling = ev.ZoneSlotsFilling(zone_ref=zone, filled_per_hour=count)
+        if zone in already or not any(r.matches(filling) for r in slot_rules):
+            continue
+        build = partial(_slots_command, zone, float(count), day)
+        views.append(report(svc, row["plan_ref"], build, moment, IMPROVE_S, "follower"))
+    return views
+
+
+def _slots_command(zone: str, rate: float, day: str, uow: UnitOfWork) -> c.ObserveSlots:
+    stops = zone_orders(uow, zone, day)
+    return c.ObserveSlots(zone_ref=zone, filled_per_hour=rate, stop_refs=stops)
 
 
 def _improve(_: object) -> c.ImprovePlan:

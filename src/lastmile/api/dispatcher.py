@@ -26,12 +26,21 @@ from lastmile.api.dispatch_steps import store
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
 from lastmile.dispatch.handlers import DispatchContext
+from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replay import run
 from lastmile.dispatch.rules import default_rules
+from lastmile.domain import LifecycleState
 from lastmile.domain.errors import InvalidInput, LastMileError, NotFound
 from lastmile.domain.events import Command
 
 log = logging.getLogger(__name__)
+
+
+def zone_orders(uow: UnitOfWork, zone_ref: str, service_date: str | None = None) -> tuple[str, ...]:
+    """The zone's orders not yet on a van: those a wave leaving early would carry."""
+    open_ = (LifecycleState.CREATED, LifecycleState.READY, LifecycleState.PLANNED)
+    found = uow.orders.list_by(zone_ref=zone_ref, states=open_, service_date=service_date)
+    return tuple(o.ref for o in found)
 
 
 def _driver_may(ctx: DispatchContext, command: Command, driver_ref: str) -> None:

@@ -302,6 +302,31 @@ class SqlApiStore:
             rows = conn.execute(stmt.order_by(d.service_date, d.plan_ref)).mappings().all()
         return [{k: v for k, v in row.items() if k != "id"} for row in rows]
 
+    def recent_steps(self, plan_ref: str, command: str, since: datetime) -> list[dict[str, Any]]:
+        """The day's steps of ``command`` dated ``since`` or later: their time and payload."""
+        s = a.dispatch_steps.c
+        stmt = sa.select(s.at, s.payload).where(
+            s.plan_ref == plan_ref, s.command == command, s.at >= since
+        )
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt.order_by(s.seq)).mappings()]
+
+    def orders_booked(
+        self, hub_refs: Sequence[str], service_date: str, since: datetime, until: datetime
+    ) -> dict[str, int]:
+        """Orders for that date at those hubs created in (since, until], per zone: how
+        fast each zone's slots are filling."""
+        o = t.orders.c
+        when = sa.and_(o.created_at > since, o.created_at <= until)
+        day = sa.and_(o.hub_ref.in_(list(hub_refs)), o.service_date == service_date)
+        stmt = (
+            sa.select(o.zone_ref, sa.func.count())
+            .where(day, when, o.zone_ref.is_not(None))
+            .group_by(o.zone_ref)
+        )
+        with self._engine.connect() as conn:
+            return {str(zone): int(n) for zone, n in conn.execute(stmt)}
+
     def last_dispatch_step(self, plan_ref: str) -> dict[str, Any] | None:
         """The day's latest step: its number, command, plans and when it was stored."""
         s = a.dispatch_steps.c

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from lastmile.api.auth import Action, Principal, Role, allowed
 from lastmile.api.deps import PrincipalDep, ServicesDep, require
 from lastmile.api.dispatch_steps import day_view
-from lastmile.api.dispatcher import observe, report
+from lastmile.api.dispatcher import observe, report, zone_orders
 from lastmile.dispatch import commands as c
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.domain import stop_for_order
@@ -140,6 +140,24 @@ class ZoneSlowed(_Event):
         return c.ReportSlowdown(zone=zone, factor=self.factor)
 
 
+class SlotsFilling(_Event):
+    """How fast a zone's slots before the cutoff are filling, from the booking system: the
+    rules (``slots_filling``) may start that zone's wave early."""
+
+    type: Literal["slots_filling"]
+    zone_ref: Ref
+    filled_per_hour: float = Field(ge=0, le=100_000, description="slots booked in the last hour")
+
+    def command(self, uow: UnitOfWork) -> Command:
+        if uow.zones.get(self.zone_ref) is None:
+            raise NotFound("zone", self.zone_ref)
+        return c.ObserveSlots(
+            zone_ref=self.zone_ref,
+            filled_per_hour=self.filled_per_hour,
+            stop_refs=zone_orders(uow, self.zone_ref),
+        )
+
+
 class ReplanAsked(_Event):
     type: Literal["replan"]
     reason: str = Field(default="asked by the dispatcher", min_length=1, max_length=500)
@@ -165,6 +183,7 @@ Event = Annotated[
     | AttemptFailed
     | VehicleBrokeDown
     | ZoneSlowed
+    | SlotsFilling
     | ReplanAsked
     | ImproveAsked,
     Field(discriminator="type"),
