@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from lastmile.api.planner import problem_for
+from lastmile.api.planner import day_shifts, problem_for
 from lastmile.api.services import Services
 from lastmile.dispatch.handlers import DispatchContext
 from lastmile.dispatch.ports import UnitOfWork
@@ -75,10 +75,12 @@ def fleet(uow: UnitOfWork, hub_refs: str, service_date: str) -> str:
     """What the day's problem is built from besides its orders, as one comparable text;
     ``hub_refs`` as the day stores them (see :func:`hubs_of`)."""
     hubs = set(hub_refs.split(","))
+    found = [h for h in (uow.hubs.get(ref) for ref in sorted(hubs)) if h is not None]
     return repr(
         (
+            found,
             [v for v in uow.vehicles.list() if v.hub_ref in hubs],
-            [s for s in uow.shifts.list() if s.hub_ref in hubs],
+            day_shifts(uow, found, service_date),
             uow.drivers.list(),
             uow.zones.list(),
             service_date,

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from lastmile.api.services import Services
 from lastmile.dispatch.ports import UnitOfWork
-from lastmile.domain import Hub, LifecycleState, Order
+from lastmile.domain import Hub, LifecycleState, Order, Shift
 from lastmile.domain.errors import Conflict, InvalidInput, NotFound
 from lastmile.domain.events import PlanCreated
 from lastmile.domain.plan import Plan, Route
@@ -34,6 +34,19 @@ def _day(hub: Hub, service_date: str) -> TimeWindow:
     except ValueError:
         raise InvalidInput("expected YYYY-MM-DD", field="service_date") from None
     return TimeWindow(datetime.combine(day, time(6), tz), datetime.combine(day, time(22), tz))
+
+
+def day_shifts(uow: UnitOfWork, hubs: Sequence[Hub], service_date: str) -> list[Shift]:
+    """The shifts starting on ``service_date`` in each hub's own time zone, read by hub and
+    start (not every date's shifts)."""
+    midnights = {h.ref: _day(h, service_date).start.replace(hour=0) for h in hubs}
+    day = timedelta(days=1)
+    found = uow.shifts.list_by(
+        hub_refs=midnights,
+        start_from=min(midnights.values()),
+        start_to=max(midnights.values()) + day,
+    )
+    return [s for s in found if midnights[s.hub_ref] <= s.start < midnights[s.hub_ref] + day]
 
 
 def problem_for(
@@ -56,13 +69,7 @@ def problem_for(
     if not vehicles:
         named = refs[0] if len(refs) == 1 else refs
         raise InvalidInput(f"hub {named!r} has no vehicles", field="hub_ref")
-    zones = {h.ref: ZoneInfo(h.timezone) for h in hubs}
-    shifts = [
-        s
-        for s in uow.shifts.list()
-        if s.hub_ref in days
-        and s.start.astimezone(zones[s.hub_ref]).date() == days[s.hub_ref].start.date()
-    ]
+    shifts = day_shifts(uow, hubs, service_date)
     day = TimeWindow(min(d.start for d in days.values()), max(d.end for d in days.values()))
     return build_from_orders(
         list(orders),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
@@ -42,6 +43,15 @@ class OrderRepository(Repository[Order], Protocol):
     ) -> list[Order]: ...
 
 
+class ShiftRepository(Repository[Shift], Protocol):
+    def list_by(
+        self, *, hub_refs: Iterable[str], start_from: datetime, start_to: datetime
+    ) -> list[Shift]:
+        """Shifts of these hubs starting in [start_from, start_to), by ref, found without
+        reading every date's."""
+        ...
+
+
 class PlanRepository(Repository[Plan], Protocol):
     def list_by(
         self,
@@ -62,7 +72,7 @@ class UnitOfWork(Protocol):
     zones: Repository[Zone]
     vehicles: Repository[Vehicle]
     drivers: Repository[Driver]
-    shifts: Repository[Shift]
+    shifts: ShiftRepository
     orders: OrderRepository
     plans: PlanRepository
 

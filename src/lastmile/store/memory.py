@@ -72,6 +72,16 @@ class _Table:
             self._pending[new["ref"]] = new
 
 
+class _Shifts(_Table):
+    def starting(self, hub_refs: Sequence[str], start: datetime, end: datetime) -> list[Record]:
+        current = self._current()
+        return [
+            current[ref]
+            for ref in sorted(current)
+            if current[ref]["hub_ref"] in hub_refs and start <= current[ref]["start"] < end
+        ]
+
+
 class _Orders(_Table):
     def query(self, query: OrderQuery) -> list[Record]:
         found = sorted(
@@ -139,7 +149,7 @@ class InMemoryUnitOfWork(TrackingUnitOfWork):
             zones=table("zones"),
             vehicles=table("vehicles"),
             drivers=table("drivers"),
-            shifts=table("shifts"),
+            shifts=_Shifts(t["shifts"], self._pending["shifts"]),
             orders=_Orders(t["orders"], self._pending["orders"]),
             plans=plans,
         )

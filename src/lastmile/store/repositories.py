@@ -11,6 +11,7 @@ BINARY), which is Python's string order, so cursor pages agree across both backe
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -110,6 +111,16 @@ class SqlTable:
 
     def save_many(self, changes: Sequence[tuple[Record, Record | None]]) -> None:
         upsert(self._conn, self._table, [new for new, _ in changes])
+
+
+class SqlShifts(SqlTable):
+    def __init__(self, connection: sa.Connection) -> None:
+        super().__init__(connection, t.shifts)
+
+    def starting(self, hub_refs: Sequence[str], start: datetime, end: datetime) -> list[Record]:
+        c = t.shifts.c
+        stmt = self._select().where(c.hub_ref.in_(list(hub_refs)), c.start >= start, c.start < end)
+        return self._rows(stmt.order_by(ref_order(self._conn, c.ref)))
 
 
 class SqlOrders(SqlTable):

@@ -12,14 +12,14 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from lastmile.domain import Order, Plan
+from lastmile.domain import Order, Plan, Shift
 from lastmile.domain.enums import LifecycleState
 from lastmile.domain.errors import Conflict, InvalidInput
 from lastmile.store.plan_records import route_content
-from lastmile.store.records import Record
+from lastmile.store.records import Record, utc
 
 E = TypeVar("E")
 
@@ -42,6 +42,12 @@ class Gateway(Protocol):
 
     def save_many(self, changes: Sequence[tuple[Record, Record | None]]) -> None:
         """Write each ``new`` record; ``old`` is the stored one it replaces (``None``: none)."""
+        ...
+
+
+class ShiftGateway(Gateway, Protocol):
+    def starting(self, hub_refs: Sequence[str], start: datetime, end: datetime) -> list[Record]:
+        """Shift records of these hubs starting in [start, end), by ref."""
         ...
 
 
@@ -264,6 +270,27 @@ class TrackedOrders(TrackedRepository[Order]):
             return []
         self._autoflush()
         return [self._track(r) for r in self._orders.query(query)]
+
+
+class TrackedShifts(TrackedRepository[Shift]):
+    """Shifts, also read by hub and start without reading every date's."""
+
+    def __init__(
+        self,
+        gateway: ShiftGateway,
+        to_record: Callable[[Shift], Record],
+        from_record: Callable[[Record], Shift],
+        autoflush: Callable[[], None],
+    ) -> None:
+        super().__init__(gateway, to_record, from_record, autoflush)
+        self._shifts = gateway
+
+    def list_by(
+        self, *, hub_refs: Iterable[str], start_from: datetime, start_to: datetime
+    ) -> list[Shift]:
+        self._autoflush()
+        found = self._shifts.starting(sorted(set(hub_refs)), utc(start_from), utc(start_to))
+        return [self._track(r) for r in found]
 
 
 class TrackedPlans(TrackedRepository[Plan]):

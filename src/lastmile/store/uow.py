@@ -11,7 +11,7 @@ from lastmile.domain.events import DomainEvent
 from lastmile.store import tables as t
 from lastmile.store.db import WRITE_INTENT
 from lastmile.store.messages import order_event_record, outbox_message
-from lastmile.store.repositories import SqlOrders, SqlPlans, SqlTable, insert_new
+from lastmile.store.repositories import SqlOrders, SqlPlans, SqlShifts, SqlTable, insert_new
 from lastmile.store.work import Gateways, TrackingUnitOfWork
 
 
@@ -50,7 +50,7 @@ class SqlUnitOfWork(TrackingUnitOfWork):
             zones=SqlTable(conn, t.zones),
             vehicles=SqlTable(conn, t.vehicles),
             drivers=SqlTable(conn, t.drivers),
-            shifts=SqlTable(conn, t.shifts),
+            shifts=SqlShifts(conn),
             orders=SqlOrders(conn),
             plans=SqlPlans(conn),
         )

@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from lastmile.dispatch.ports import OrderRepository, PlanRepository, Repository
-from lastmile.domain import Driver, Hub, Order, Shift, Vehicle, Zone
+from lastmile.dispatch.ports import (
+    OrderRepository,
+    PlanRepository,
+    Repository,
+    ShiftRepository,
+)
+from lastmile.domain import Driver, Hub, Order, Vehicle, Zone
 from lastmile.domain.events import DomainEvent
 from lastmile.store import plan_records as pr
 from lastmile.store import records as rec
@@ -24,9 +29,11 @@ from lastmile.store.tracked import (
     Gateway,
     OrderGateway,
     PlanGateway,
+    ShiftGateway,
     TrackedOrders,
     TrackedPlans,
     TrackedRepository,
+    TrackedShifts,
 )
 
 
@@ -36,7 +43,7 @@ class Gateways:
     zones: Gateway
     vehicles: Gateway
     drivers: Gateway
-    shifts: Gateway
+    shifts: ShiftGateway
     orders: OrderGateway
     plans: PlanGateway
 
@@ -48,7 +55,7 @@ class TrackingUnitOfWork(ABC):
     zones: Repository[Zone]
     vehicles: Repository[Vehicle]
     drivers: Repository[Driver]
-    shifts: Repository[Shift]
+    shifts: ShiftRepository
     orders: OrderRepository
     plans: PlanRepository
 
@@ -108,7 +115,7 @@ class TrackingUnitOfWork(ABC):
         zones = TrackedRepository(g.zones, rec.zone_record, rec.zone_from, flush)
         vehicles = TrackedRepository(g.vehicles, rec.vehicle_record, rec.vehicle_from, flush)
         drivers = TrackedRepository(g.drivers, rec.driver_record, rec.driver_from, flush)
-        shifts = TrackedRepository(g.shifts, rec.shift_record, rec.shift_from, flush)
+        shifts = TrackedShifts(g.shifts, rec.shift_record, rec.shift_from, flush)
         orders = TrackedOrders(g.orders, self._order_record, rec.order_from, flush)
         plans = TrackedPlans(g.plans, pr.plan_record, pr.plan_from, flush)
         self.hubs, self.zones, self.vehicles, self.drivers = hubs, zones, vehicles, drivers

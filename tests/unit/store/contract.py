@@ -7,7 +7,7 @@ fixture, so the two backends are held to the very same sentences.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol
 
 import pytest
@@ -379,6 +379,38 @@ def test_orders_are_listed_by_hub_state_service_date_and_zone(store: StoreProbe)
         assert refs(service_date="2026-11-25") == ["A-4"]
         # HUB-SPA is not stored, so its orders fall back to the UTC date.
         assert refs(hub_ref="HUB-SPA", service_date="2026-11-24", states=[S.READY]) == ["B-1"]
+
+
+def test_shifts_are_found_by_hub_and_start_without_reading_every_date(store: StoreProbe) -> None:
+    from dataclasses import replace
+
+    day = ex.shift().start
+    shifts = [
+        ex.shift("SH-1"),
+        replace(
+            ex.shift("SH-2"), start=day + timedelta(days=1), end=day + timedelta(days=1, hours=8)
+        ),
+        replace(ex.shift("SH-3"), hub_ref="HUB-SPA"),
+        replace(ex.shift("SH-4"), start=day - timedelta(minutes=1)),
+    ]
+    with store.uow() as uow:
+        for shift in shifts[:3]:
+            uow.shifts.add(shift)
+        uow.commit()
+    with store.uow() as uow:
+        uow.shifts.add(shifts[3])  # seen before the commit, in the same unit of work
+
+        def refs(hubs: list[str], start: datetime, hours: int) -> list[str]:
+            end = start + timedelta(hours=hours)
+            return [
+                s.ref for s in uow.shifts.list_by(hub_refs=hubs, start_from=start, start_to=end)
+            ]
+
+        assert refs(["HUB-BER"], day, 24) == ["SH-1"]  # from start (inclusive) to end
+        assert refs(["HUB-BER", "HUB-SPA"], day, 48) == ["SH-1", "SH-2", "SH-3"]
+        assert refs(["HUB-BER"], day - timedelta(hours=1), 1) == ["SH-4"]
+        assert refs(["HUB-BER"], day.astimezone(timezone(timedelta(hours=1))), 1) == ["SH-1"]
+        assert refs([], day, 24) == []
 
 
 def test_cursor_pages_cover_every_order_once_in_ref_order(store: StoreProbe) -> None:
