@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from lastmile.api.auth import Role
@@ -267,3 +268,23 @@ def test_an_event_waits_for_the_day_another_request_has_out(api: Api) -> None:
     assert sent.status_code == 200, sent.text
     assert time.monotonic() - began >= 0.45  # it waited for the day to come back
     assert plan["ref"] not in svc.dispatch_out
+
+
+def test_the_app_runs_the_follower_only_when_asked_and_stops_it(api: Api) -> None:
+    import threading
+
+    from lastmile.api.app import create_app
+    from lastmile.api.services import ApiSettings
+
+    def following() -> bool:
+        return any(t.name == "dispatch-follow" for t in threading.enumerate())
+
+    plan = plan_day(api, extra_vehicle=True)
+    event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    assert not following()  # the fixture's app: off by default
+    settings = ApiSettings(api.url, follow_tracking_s=0.05)
+    with TestClient(create_app(settings)):
+        assert following()
+        time.sleep(0.3)  # a few looks: the day is long over, so nothing is stored
+    assert not following()
+    assert len(get(api, f"/v1/dispatch/{plan['ref']}")["steps"]) == 1
