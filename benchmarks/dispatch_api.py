@@ -144,9 +144,29 @@ def _look(
     }  # fmt: skip
 
 
-def run(
-    url: str, orders: int, events: int, plan_s: float, budget_s: float, looks: int = 0
+def _improve(
+    client: Any, h: dict[str, str], first: str, at: datetime, budget_s: float
 ) -> dict[str, Any]:
+    """One ``improve`` event (what ``serve`` sends after a re-plan left the day idle)."""
+    body = {"type": "improve", "at": at.isoformat()}
+    began = time.perf_counter()
+    step = _post(client, f"/v1/dispatch/{first}/events?budget_s={budget_s}", body, h)
+    wall = time.perf_counter() - began
+    replan = step["replans"][0] if step["replans"] else None
+    return {
+        "seq": step["seq"], "type": "improve" + (" (adopted)" if replan else ""),
+        "wall_s": wall, **step["timings_s"], "improve": True, "replanned": bool(replan),
+        "search_s": replan["runtime_s"] if replan else 0.0,
+        "changes": len(replan["changes"]) if replan else 0,
+        "gain": replan["reason"] if replan else "",
+        "current_plan_ref": step["current_plan_ref"],
+    }  # fmt: skip
+
+
+def run(
+    url: str, orders: int, events: int, plan_s: float, budget_s: float, looks: int = 0,
+    improve: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     from fastapi.testclient import TestClient
 
     from lastmile.api.app import create_app
@@ -188,6 +208,9 @@ def run(
                 "search_s": replan["runtime_s"] if replan else 0.0,
                 "changes": len(replan["changes"]) if replan else 0,
             })  # fmt: skip
+            if improve and body["type"] == "order_added":  # a minute on, one idle search
+                rows.append(_improve(client, h, first, at + timedelta(minutes=1), budget_s))
+                current = rows[-1]["current_plan_ref"]
             if n < looks:  # five minutes on, what tracking saw since the last look
                 seen = at + timedelta(minutes=5)
                 rows.append(_look(client, h, url, first, current, seen - timedelta(minutes=10),
@@ -198,7 +221,8 @@ def run(
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     looks = [r for r in rows if r.get("look")]
-    rows = [r for r in rows if not r.get("look")]
+    improves = [r for r in rows if r.get("improve")]
+    rows = [r for r in rows if not r.get("look") and not r.get("improve")]
     events, cold = rows[:-1], rows[-1]
     head, tail = events[: max(1, len(events) // 5)], events[-max(1, len(events) // 5) :]
     out: dict[str, float] = {}
@@ -207,6 +231,10 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
         out[f"{phase} last 20%"] = statistics.mean(e[phase] for e in tail)
     out["replans"] = sum(e["replanned"] for e in events)
     out["cold rebuild"] = cold["rebuild"]
+    if improves:
+        out["improve steps"] = len(improves)
+        out["improve adopted"] = sum(r["replanned"] for r in improves)
+        out["improve wall max s"] = max(r["wall_s"] for r in improves)
     if looks:
         quiet = [r["wall_s"] for r in looks if not r["replanned"]]
         busy = [r["wall_s"] for r in looks if r["replanned"]]
@@ -225,6 +253,7 @@ def main() -> None:
     parser.add_argument("--plan-s", type=float, default=30.0)
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--looks", type=int, default=10, help="looks at tracking after")
+    parser.add_argument("--improve", action="store_true", help="improve after new orders")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     from lastmile.bootstrap import init_database
@@ -234,7 +263,9 @@ def main() -> None:
         load = os.getloadavg()[0]
         with scratch_database(name) as url:
             init_database(url)
-            result = run(url, args.orders, args.events, args.plan_s, args.budget_s, args.looks)
+            result = run(
+                url, args.orders, args.events, args.plan_s, args.budget_s, args.looks, args.improve
+            )
         runs.append({"backend": name, "load": load, **result, "summary": summary(result["events"])})
     report = write_report("dispatch_api.py", runs, args.out)
     show(report)
