@@ -207,6 +207,8 @@ def run(
                 "replanned": replan is not None,
                 "search_s": replan["runtime_s"] if replan else 0.0,
                 "changes": len(replan["changes"]) if replan else 0,
+                "left_out": len(replan["unassigned"]) if replan else 0,
+                "cost_after": replan["cost_after_cents"] if replan else None,
             })  # fmt: skip
             if improve and body["type"] == "order_added":  # a minute on, one idle search
                 rows.append(_improve(client, h, first, at + timedelta(minutes=1), budget_s))
