@@ -57,8 +57,9 @@ def hub_of_stops(plan: dict[str, Any]) -> dict[str, str]:
 def test_a_plan_of_two_hubs_is_dispatched_as_one_day(api: Api) -> None:
     plan = two_hubs_planned(api)
     east = next(r for r in plan["routes"] if r["vehicle_ref"].startswith("E"))
+    # Before any van leaves (windows open at 09:00): nothing is on board yet.
     broke = {"type": "vehicle_broke_down", "vehicle_ref": east["vehicle_ref"],
-             "at": "2026-11-24T08:30:00+01:00"}  # fmt: skip
+             "at": "2026-11-24T07:00:00+01:00"}  # fmt: skip
     sent = event(api, plan["ref"], broke)
     assert sent.status_code == 200, sent.text
     assert sent.json()["replans"][0]["trigger"] == "VehicleBrokeDown"

@@ -1,0 +1,182 @@
+"""The dispatched days' tables (``dispatch_days``, ``dispatch_day_hubs``, ``dispatch_steps``)
+and what dispatch reads of the rest: the orders' journeys and geofence dwells (what tracking
+saw) and the orders booked (how fast slots fill). Part of the API's store
+(:class:`~lastmile.store.api_repositories.SqlApiStore`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from lastmile.domain.errors import Conflict
+from lastmile.store import api_tables as a
+from lastmile.store import tables as t
+from lastmile.store import tracking_tables as tt
+
+
+@dataclass(frozen=True)
+class Completion:
+    """An order's latest stop event: when, how it ended ("arrived" while the van is there,
+    "departed" once its geofence saw it leave before any scan), and why when it failed."""
+
+    at: datetime
+    outcome: str
+    reason: str | None = None
+
+
+class DispatchQueries:
+    _engine: Engine
+
+    def dispatch_day(self, plan_ref: str) -> dict[str, Any] | None:
+        """The dispatched day whose first plan or plan in force is ``plan_ref``."""
+        d = a.dispatch_days.c
+        stmt = sa.select(a.dispatch_days).where(
+            sa.or_(d.plan_ref == plan_ref, d.current_plan_ref == plan_ref)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return {k: v for k, v in row.items() if k != "id"} if row else None
+
+    def dispatch_day_on(self, hub_ref: str, service_date: str) -> dict[str, Any] | None:
+        """The day dispatching ``hub_ref`` on that date, alone or with other hubs."""
+        h = a.dispatch_day_hubs.c
+        first = sa.select(h.plan_ref).where(h.hub_ref == hub_ref, h.service_date == service_date)
+        stmt = sa.select(a.dispatch_days).where(a.dispatch_days.c.plan_ref.in_(first))
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return {k: v for k, v in row.items() if k != "id"} if row else None
+
+    def dispatch_days_on(self, service_dates: Sequence[str]) -> list[dict[str, Any]]:
+        """The days dispatched on these dates, oldest first."""
+        d = a.dispatch_days.c
+        stmt = sa.select(a.dispatch_days).where(d.service_date.in_(list(service_dates)))
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt.order_by(d.service_date, d.plan_ref)).mappings().all()
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+    def recent_steps(self, plan_ref: str, command: str, since: datetime) -> list[dict[str, Any]]:
+        """The day's steps of ``command`` dated ``since`` or later: their time and payload."""
+        s = a.dispatch_steps.c
+        stmt = sa.select(s.at, s.payload).where(
+            s.plan_ref == plan_ref, s.command == command, s.at >= since
+        )
+        with self._engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt.order_by(s.seq)).mappings()]
+
+    def orders_booked(
+        self, hub_refs: Sequence[str], service_date: str, since: datetime, until: datetime
+    ) -> dict[str, int]:
+        """Orders for that date at those hubs created in (since, until], per zone: how
+        fast each zone's slots are filling."""
+        o = t.orders.c
+        when = sa.and_(o.created_at > since, o.created_at <= until)
+        day = sa.and_(o.hub_ref.in_(list(hub_refs)), o.service_date == service_date)
+        stmt = (
+            sa.select(o.zone_ref, sa.func.count())
+            .where(day, when, o.zone_ref.is_not(None))
+            .group_by(o.zone_ref)
+        )
+        with self._engine.connect() as conn:
+            return {str(zone): int(n) for zone, n in conn.execute(stmt)}
+
+    def last_dispatch_step(self, plan_ref: str) -> dict[str, Any] | None:
+        """The day's latest step: its number, command, plans and when it was stored."""
+        s = a.dispatch_steps.c
+        stmt = (
+            sa.select(s.seq, s.command, s.plan_refs, s.created_at)
+            .where(s.plan_ref == plan_ref)
+            .order_by(s.seq.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return dict(row) if row else None
+
+    def dispatch_steps(self, plan_ref: str) -> list[dict[str, Any]]:
+        s = a.dispatch_steps.c
+        stmt = sa.select(a.dispatch_steps).where(s.plan_ref == plan_ref).order_by(s.seq)
+        with self._engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+    def add_dispatch_step(
+        self,
+        day: dict[str, Any],
+        step: dict[str, Any],
+        conn: sa.Connection,
+        hub_refs: Sequence[str] = (),
+    ) -> None:
+        """The step and the day's new head, on ``conn``; the first step also claims the day's
+        hubs (``hub_refs``) on its date. A day another request moved on meanwhile (its step
+        count is not the one read), or a hub another plan dispatches, is a Conflict, and
+        nothing is written."""
+        d = a.dispatch_days.c
+        values = {k: day[k] for k in ("current_plan_ref", "steps", "updated_at")}
+        try:
+            with conn.begin_nested():
+                if step["seq"] == 1:
+                    conn.execute(sa.insert(a.dispatch_days), [day])
+                    hubs = [
+                        {"plan_ref": day["plan_ref"], "hub_ref": h,
+                         "service_date": day["service_date"]}
+                        for h in hub_refs
+                    ]  # fmt: skip
+                    if hubs:
+                        conn.execute(sa.insert(a.dispatch_day_hubs), hubs)
+                else:
+                    stmt = sa.update(a.dispatch_days).where(
+                        d.plan_ref == day["plan_ref"], d.steps == step["seq"] - 1
+                    )
+                    if conn.execute(stmt.values(values)).rowcount != 1:
+                        raise sa.exc.IntegrityError("steps moved on", None, Exception())
+                conn.execute(sa.insert(a.dispatch_steps), [step])
+        except sa.exc.IntegrityError:
+            raise Conflict(
+                f"the day of plan {day['plan_ref']!r} changed meanwhile (another event, or "
+                "another plan of that hub and date being dispatched); send the event again"
+            ) from None
+
+    def completions(self, order_refs: Sequence[str]) -> dict[str, Completion]:
+        """Each of these orders' latest stop event from its journey: completed (delivered or
+        a failed attempt) or, when later, arrived (``outcome`` "arrived": a geofence or the
+        driver's scan). What tracking saw, for dispatch to place the vans."""
+        e = t.order_events.c
+        rows: list[tuple[str, datetime, str, str | None, str | None]] = []
+        refs = list(dict.fromkeys(order_refs))
+        with self._engine.connect() as conn:
+            for i in range(0, len(refs), 500):
+                stmt = sa.select(e.order_ref, e.occurred_at, e.to_state, e.outcome, e.reason)
+                stmt = stmt.where(
+                    e.order_ref.in_(refs[i : i + 500]), e.to_state.in_(["completed", "arrived"])
+                )
+                rows += [tuple(r) for r in conn.execute(stmt)]
+        out: dict[str, Completion] = {}
+        # In time order, a completion after an arrival at the same moment.
+        for ref, at, state, outcome, reason in sorted(
+            rows, key=lambda r: (r[1], r[2] != "arrived")
+        ):
+            if state == "arrived":
+                out[ref] = Completion(at, "arrived")
+            else:
+                out[ref] = Completion(at, outcome or "delivered", reason)
+        return self._departed(out)
+
+    def _departed(self, seen: dict[str, Completion]) -> dict[str, Completion]:
+        """A stop the van arrived at and has left since (its geofence's dwell ended), with
+        no completion scanned yet, is "departed" at that moment: the van has moved on."""
+        came = {ref: c.at for ref, c in seen.items() if c.outcome == "arrived"}
+        d = tt.dwells.c
+        refs = sorted(came)
+        with self._engine.connect() as conn:
+            for i in range(0, len(refs), 500):
+                stmt = sa.select(d.stop_ref, d.departed_at).where(d.stop_ref.in_(refs[i : i + 500]))
+                for ref, left in conn.execute(stmt):
+                    last = seen[ref]
+                    if left > came[ref] and (last.outcome == "arrived" or left > last.at):
+                        seen[ref] = Completion(left, "departed")
+        return seen
