@@ -94,6 +94,7 @@ def _read_json(path: Path) -> Any:
 
 def _problem_from_db(service_date: str) -> PlanningProblem:
     """All hubs' orders (created or ready) for the date, with that date's shifts."""
+    from lastmile.api.planner import day_shifts
     from lastmile.bootstrap import uow_factory
     from lastmile.domain import LifecycleState
     from lastmile.geo.haversine import HaversineProvider
@@ -105,12 +106,13 @@ def _problem_from_db(service_date: str) -> PlanningProblem:
         )
         if not orders:
             raise InvalidInput(f"no created or ready orders on {service_date}", field="date")
-        shifts = [s for s in uow.shifts.list() if s.start.date().isoformat() == service_date]
+        hubs = uow.hubs.list()
+        shifts = day_shifts(uow, hubs, service_date)  # each hub's own calendar, as orders
         if not shifts:
             raise InvalidInput(f"no shifts on {service_date}", field="date")
         return build_from_orders(
             orders,
-            uow.hubs.list(),
+            hubs,
             uow.vehicles.list(),
             provider=HaversineProvider(),
             shifts=shifts,

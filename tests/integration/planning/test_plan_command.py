@@ -57,3 +57,29 @@ def test_plan_for_a_date_stores_the_plan_and_marks_orders_planned(
 def test_plan_needs_exactly_one_source(tmp_path: Path) -> None:
     run = CliRunner().invoke(build_app(), ["plan", "--time-limit", "1s"])
     assert run.exit_code == 2 and "exactly one" in run.output
+
+
+@pytest.mark.storage
+def test_a_date_s_shifts_follow_each_hub_s_calendar(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """00:30 in Berlin on the 2nd is 23:30 UTC on the 1st: that shift works the 2nd, as the
+    hub's orders of the 2nd do; 00:30 in Berlin on the 3rd does not."""
+    from datetime import timedelta
+
+    from lastmile.cli.planning import _problem_from_db
+
+    _seed(database_url)
+    with uow_factory(database_url)() as uow:
+        for ref, start in (("V2", f.at(-6.5)), ("V3", f.at(17.5))):  # 00:30 local, 2nd / 3rd
+            uow.vehicles.add(f.van(ref))
+            uow.drivers.add(f.driver(f"D-S{ref}"))
+            uow.shifts.add(f.shift(f"S{ref}", ref, (0, 1)))
+            shift = uow.shifts.get(f"S{ref}")
+            assert shift is not None
+            shift.start, shift.end = start, start + timedelta(hours=8)
+            uow.shifts.add(shift)
+        uow.commit()
+    monkeypatch.setenv("LASTMILE_DATABASE_URL", database_url)
+    problem = _problem_from_db("2026-03-02")
+    assert sorted(v.ref for v in problem.vehicles) == ["V1", "V2"]
