@@ -149,7 +149,7 @@ def dispatch_observe(
     database: str | None = typer.Option(None, "--database", help="Database URL."),
 ) -> None:
     """Record the scans tracking saw on a dispatched day since it last looked; a van off
-    its plan is re-planned (``lastmile serve`` does this every --follow-tracking-s)."""
+    its plan is re-planned (lastmile serve does this every --follow-tracking-s)."""
     from datetime import datetime
 
     from rich.console import Console

@@ -36,7 +36,9 @@ def serve(
     database: str | None = typer.Option(None, "--database", help="Database URL."),
     worker: bool = typer.Option(True, "--worker/--no-worker", help="Deliver webhooks here."),
     dispatch_rules: Path | None = typer.Option(
-        None, "--dispatch-rules", help="YAML rules: when a dispatched day re-plans."
+        None,
+        "--dispatch-rules",
+        help="YAML rules: when a dispatched day re-plans, and what a re-plan weighs.",
     ),
     follow_tracking_s: float = typer.Option(
         30.0,
