@@ -11,7 +11,6 @@ are delivered by the real worker to an HTTP server on loopback that verifies sig
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from scratch import scratch_database, write_report
+from scratch import add_backends, migrated, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "api.json"
@@ -100,20 +99,14 @@ def run_webhooks(url: str, events: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", nargs="*", default=["sqlite"],
-                        choices=["sqlite", "postgresql"])  # fmt: skip
+    add_backends(parser)
     parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    from lastmile.bootstrap import init_database
-
     runs = []
-    for name in args.backends:
-        load = os.getloadavg()[0]
-        with scratch_database(name) as url:
-            init_database(url)
-            figures = run_http(url, args.batches) | run_webhooks(url, args.events)
+    for name, load, url in migrated(args.backends):
+        figures = run_http(url, args.batches) | run_webhooks(url, args.events)
         runs.append({"backend": name, "figures": figures, "load": load})
     report = write_report("api.py", runs, args.out)
     show(report)

@@ -21,7 +21,6 @@ through the whole ASGI stack in-process (Starlette's test client).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from scratch import scratch_database, write_report
+from scratch import add_backends, migrated, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "dispatch_api.json"
@@ -248,8 +247,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--backends", nargs="*", default=["sqlite"],
-                        choices=["sqlite", "postgresql"])  # fmt: skip
+    add_backends(parser)
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--plan-s", type=float, default=30.0)
@@ -258,16 +256,10 @@ def main() -> None:
     parser.add_argument("--improve", action="store_true", help="improve after new orders")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    from lastmile.bootstrap import init_database
-
     runs = []
-    for name in args.backends:
-        load = os.getloadavg()[0]
-        with scratch_database(name) as url:
-            init_database(url)
-            result = run(
-                url, args.orders, args.events, args.plan_s, args.budget_s, args.looks, args.improve
-            )
+    for name, load, url in migrated(args.backends):
+        a = args
+        result = run(url, a.orders, a.events, a.plan_s, a.budget_s, a.looks, a.improve)
         runs.append({"backend": name, "load": load, **result, "summary": summary(result["events"])})
     report = write_report("dispatch_api.py", runs, args.out)
     show(report)

@@ -6,6 +6,7 @@ dropped afterwards, whatever happens in between.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -42,6 +43,23 @@ def scratch_database(backend: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def add_backends(parser: argparse.ArgumentParser) -> None:
+    """The ``--backends`` option of a benchmark that runs on SQLite and PostgreSQL."""
+    parser.add_argument("--backends", nargs="*", default=["sqlite"],
+                        choices=["sqlite", "postgresql"])  # fmt: skip
+
+
+def migrated(backends: list[str]) -> Iterator[tuple[str, float, str]]:
+    """Each backend's name, the load average as its run starts, and the URL of a fresh,
+    migrated database, dropped once the caller moves on to the next."""
+    from lastmile.bootstrap import init_database
+
+    for name in backends:
+        load = os.getloadavg()[0]
+        with scratch_database(name) as url:
+            yield name, load, init_database(url)
 
 
 def write_report(script: str, runs: list[Any], out: Path) -> dict[str, Any]:
