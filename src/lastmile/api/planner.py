@@ -10,8 +10,9 @@ route that breaks a rule is refused with the rule and the stop named.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from lastmile.api.services import Services
@@ -24,6 +25,7 @@ from lastmile.domain.values import TimeWindow
 from lastmile.planning.problem import PlanningProblem
 
 log = logging.getLogger("lastmile.api.planner")
+T = TypeVar("T")
 PLANNABLE = (LifecycleState.CREATED, LifecycleState.READY)
 
 
@@ -34,6 +36,17 @@ def _day(hub: Hub, service_date: str) -> TimeWindow:
     except ValueError:
         raise InvalidInput("expected YYYY-MM-DD", field="service_date") from None
     return TimeWindow(datetime.combine(day, time(6), tz), datetime.combine(day, time(22), tz))
+
+
+def each(get: Callable[[str], T | None], refs: Iterable[str], kind: str) -> list[T]:
+    """The stored ``kind`` of every ref, in order; the first one missing is NotFound."""
+    found = []
+    for ref in refs:
+        item = get(ref)
+        if item is None:
+            raise NotFound(kind, ref)
+        found.append(item)
+    return found
 
 
 def day_shifts(uow: UnitOfWork, hubs: Sequence[Hub], service_date: str) -> list[Shift]:
@@ -58,12 +71,7 @@ def problem_for(
     from lastmile.planning.build import build_from_orders
 
     refs = [hub_refs] if isinstance(hub_refs, str) else list(hub_refs)
-    hubs = []
-    for ref in refs:
-        hub = uow.hubs.get(ref)
-        if hub is None:
-            raise NotFound("hub", ref)
-        hubs.append(hub)
+    hubs = each(uow.hubs.get, refs, "hub")
     days = {h.ref: _day(h, service_date) for h in hubs}
     vehicles = [v for v in uow.vehicles.list() if v.hub_ref in days]
     if not vehicles:
@@ -148,12 +156,7 @@ def retime(uow: UnitOfWork, plan: Plan, route: Route, stop_refs: Sequence[str]) 
         route.visits, route.breaks, route.end = [], [], route.start
         route.distance_m = route.duration_s = route.cost_cents = route.co2_g = 0
         return route
-    orders = []
-    for ref in stop_refs:
-        order = uow.orders.get(ref)
-        if order is None:
-            raise NotFound("order", ref)
-        orders.append(order)
+    orders = each(uow.orders.get, stop_refs, "order")
     hub_ref = plan.hub_refs[0] if plan.hub_refs else orders[0].hub_ref
     problem = problem_for(uow, hub_ref, plan.service_date, orders)
     vehicle = next((n for n, v in enumerate(problem.vehicles) if v.ref == route.vehicle_ref), None)
