@@ -15,7 +15,9 @@ what tracking saw (``POST .../observe``, as ``lastmile serve`` makes every 30 s)
 it, the stops the plan in force has done in the ten minutes before are written delivered
 into the orders' journeys (as scans record them), on time except every eighth van's, 25
 min late (which re-plans it). Requests go
-through the whole ASGI stack in-process (Starlette's test client).
+through the whole ASGI stack in-process (Starlette's test client). With ``--processes N``,
+N apps over the same database (each an API process: its own kept days, its own lease) take
+the events in turn, so each event's process replays the steps the others stored since.
 """
 
 from __future__ import annotations
@@ -164,8 +166,10 @@ def _improve(
 
 def run(
     url: str, orders: int, events: int, plan_s: float, budget_s: float, looks: int = 0,
-    improve: bool = False,
+    improve: bool = False, processes: int = 1,
 ) -> dict[str, Any]:  # fmt: skip
+    from contextlib import ExitStack
+
     from fastapi.testclient import TestClient
 
     from lastmile.api.app import create_app
@@ -178,18 +182,24 @@ def run(
     close_services(services)
     h = {"X-API-Key": key}
     rows = []
-    with TestClient(create_app(ApiSettings(url, rate_per_s=1e6, burst=10**6))) as client:
+    settings = ApiSettings(url, rate_per_s=1e6, burst=10**6)
+    with ExitStack() as apps:
+        # Each app is one API process (its own kept days and lease name) over the database.
+        clients = [apps.enter_context(TestClient(create_app(settings))) for _ in range(processes)]
+        client = clients[0]
         _post(client, "/v1/hubs", HUB, h)
         first = _plan(client, h, orders, plan_s)
         current = first
         start = datetime.fromisoformat(f"{DAY}T08:00:00+00:00")
         for n in range(events + 1):
             at = start + timedelta(minutes=10 * n)
+            client = clients[n % processes]  # round robin, as behind a load balancer
             plan = client.get(f"/v1/plans/{current}", headers=h).json()
             kind = KINDS[n % len(KINDS)]
             cold = n == events  # as after a restart: the process kept no day
             if cold:
-                client.app.state.services.dispatch_days.clear()  # type: ignore[attr-defined]
+                for c in clients:
+                    c.app.state.services.dispatch_days.clear()  # type: ignore[attr-defined]
                 kind = "replan"
             body = _event(kind, n, at, plan)
             if body["type"] == "order_added":
@@ -201,6 +211,7 @@ def run(
             current = step["current_plan_ref"]
             replan = step["replans"][0] if step["replans"] else None
             rows.append({
+                "process": n % processes,
                 "seq": step["seq"], "type": body["type"] + (" (cold)" if cold else ""),
                 "wall_s": wall, **step["timings_s"],
                 "replanned": replan is not None,
@@ -254,13 +265,17 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--looks", type=int, default=10, help="looks at tracking after")
     parser.add_argument("--improve", action="store_true", help="improve after new orders")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="API processes taking the events in turn")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     runs = []
     for name, load, url in migrated(args.backends):
         a = args
-        result = run(url, a.orders, a.events, a.plan_s, a.budget_s, a.looks, a.improve)
-        runs.append({"backend": name, "load": load, **result, "summary": summary(result["events"])})
+        result = run(url, a.orders, a.events, a.plan_s, a.budget_s, a.looks, a.improve,
+                     a.processes)  # fmt: skip
+        runs.append({"backend": name, "load": load, "processes": a.processes, **result,
+                     "summary": summary(result["events"])})  # fmt: skip
     report = write_report("dispatch_api.py", runs, args.out)
     show(report)
 
@@ -268,15 +283,16 @@ def main() -> None:
 def show(report: dict[str, Any]) -> None:
     console = Console(width=160)
     for run_ in report["runs"]:
-        table = Table(title=f"{run_['backend']}: {run_['orders']} orders ({report['machine']})")
-        for column in ("step", "event", "rebuild s", "event s", "search s", "store s", "wall s",
-                       "changes"):  # fmt: skip
+        title = f"{run_['backend']}: {run_['orders']} orders, {run_['processes']} process(es)"
+        table = Table(title=f"{title} ({report['machine']})")
+        for column in ("step", "process", "event", "rebuild s", "event s", "search s",
+                       "store s", "wall s", "changes"):  # fmt: skip
             table.add_column(column, justify="left" if column == "event" else "right")
         for e in run_["events"]:
             table.add_row(
-                str(e["seq"]), e["type"], f"{e['rebuild']:.2f}", f"{e['event']:.2f}",
-                f"{e['search_s']:.2f}", f"{e['store']:.2f}", f"{e['wall_s']:.2f}",
-                str(e["changes"]),
+                str(e["seq"]), str(e.get("process", "")), e["type"], f"{e['rebuild']:.2f}",
+                f"{e['event']:.2f}", f"{e['search_s']:.2f}", f"{e['store']:.2f}",
+                f"{e['wall_s']:.2f}", str(e["changes"]),
             )  # fmt: skip
         console.print(table)
         console.print({k: round(v, 3) for k, v in run_["summary"].items()})

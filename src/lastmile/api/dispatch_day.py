@@ -6,14 +6,22 @@ reads every plan the day adopted: on a 2,000-stop day it took 0.4 s at the first
 3 s at the thirtieth (docs/benchmarks/api.md). So the process keeps the day it left after
 each accepted event, and the next request takes it as it is when the stored day has not
 moved since (same number of steps) and the fleet it was built with (the hub's vehicles,
-that day's shifts, drivers, zones) is unchanged; anything else rebuilds.
+that day's shifts, drivers, zones) is unchanged. When another API process stored steps
+since, the kept day replays just those; a changed fleet rebuilds.
+
+Requests on one day take turns: within a process under a condition, across the processes
+sharing the database by a lease on the day's row (``dispatch_days.taken_by``), so the
+second request waits for the first one's search and then runs on the day it left, instead
+of both searching and the slower getting a Conflict.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lastmile.api.planner import day_shifts, problem_for
@@ -39,8 +47,12 @@ KEPT_DAYS = 16
 #: Seconds a request waits for another one on the same day (a re-plan's search, at most
 #: the API's 60 s budget, and its write).
 WAIT_S = 75.0
+#: How often a request waiting for another process's lease on the day looks again.
+POLL_S = 0.1
 #: Builds the command from what the store holds (an order's address, a zone's shape).
 Build = Callable[[UnitOfWork], Command]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,16 +104,49 @@ def take(svc: Services, plan_ref: str) -> Kept | None:
     """Take the day out of the process, first waiting (up to ``WAIT_S``) while another
     request has it: one event waits for the other's search rather than rebuilding the day
     and losing the race to store. Every take ends in :func:`keep` or :func:`release`."""
+    deadline = time.monotonic() + WAIT_S
     with svc.dispatch_back:
         svc.dispatch_back.wait_for(lambda: plan_ref not in svc.dispatch_out, WAIT_S)
         svc.dispatch_out.add(plan_ref)
         kept = svc.dispatch_days.pop(plan_ref, None)
+    try:
+        _lease(svc, plan_ref, deadline)
+    except BaseException:
+        release(svc, plan_ref)
+        raise
     return kept if isinstance(kept, Kept) else None
+
+
+def _lease(svc: Services, plan_ref: str, deadline: float) -> None:
+    """Take the day's lease from the other processes, waiting while one has it; past
+    ``deadline`` (a holder that is stuck, or far slower than any search) the request goes
+    on without it, and storing still refuses whichever of two writers comes second."""
+    while True:
+        now = datetime.now(UTC)
+        until = now + timedelta(seconds=WAIT_S)
+        if svc.api_store.take_dispatch_day(plan_ref, svc.holder, now, until):
+            return
+        if time.monotonic() >= deadline:
+            log.warning("plan %s: another API process has had the day for %.0f s; going on",
+                        plan_ref, WAIT_S)  # fmt: skip
+            return
+        time.sleep(POLL_S)
+
+
+def _give_back(svc: Services, plan_ref: str) -> None:
+    """End this process's lease before the next request of the process may take the day
+    (that one takes the lease again): a lease ended later could end the next one's."""
+    try:
+        svc.api_store.give_back_dispatch_day(plan_ref, svc.holder)
+    except Exception:  # the lease runs out on its own; the day must not stay taken here
+        log.exception("plan %s: could not give back the lease", plan_ref)
 
 
 def keep(svc: Services, kept: Kept, taken: bool = True) -> None:
     """Keep the day for the next request; ``taken``: this request took it out (a day's
     first event did not), and gives it back."""
+    if taken:
+        _give_back(svc, kept.base.ref)
     with svc.dispatch_back:
         svc.dispatch_days[kept.base.ref] = kept
         while len(svc.dispatch_days) > KEPT_DAYS:
@@ -113,6 +158,7 @@ def keep(svc: Services, kept: Kept, taken: bool = True) -> None:
 
 def release(svc: Services, plan_ref: str) -> None:
     """Give the day back without keeping it (a request that failed): the next rebuilds."""
+    _give_back(svc, plan_ref)
     with svc.dispatch_back:
         svc.dispatch_out.discard(plan_ref)
         svc.dispatch_back.notify_all()
@@ -166,11 +212,14 @@ def _read(
     rules: RuleSet,
 ) -> Day:
     with svc.uow() as uow:
-        if row is not None and kept is not None and kept.steps == row["steps"]:
+        if row is not None and kept is not None and kept.steps <= row["steps"]:
             now = fleet(uow, row["hub_ref"], row["service_date"])
             if now == kept.fleet:
+                ctx = kept.ctx
+                if kept.steps < row["steps"]:  # another process stored steps since
+                    ctx = _catch_up(svc, uow, kept, row["steps"])
                 command = build(uow) if build else None
-                return Day(kept.base, row, kept.steps, now, command, kept.ctx)
+                return Day(kept.base, row, row["steps"], now, command, ctx)
         base = uow.plans.get(row["plan_ref"] if row else plan_ref)
         if base is None:
             raise NotFound("plan", plan_ref)
@@ -195,16 +244,30 @@ def _read(
         problem = problem_for(uow, hubs.split(","), base.service_date, orders)
         built_for = fleet(uow, hubs, base.service_date)
         steps = svc.api_store.dispatch_steps(base.ref) if row else []
-        plans: dict[str, Plan] = {}
-        for step in steps:
-            for ref in step["plan_refs"]:
-                stored = uow.plans.get(ref)
-                if stored is None:
-                    raise Conflict(f"plan {ref!r} of step {step['seq']} is missing")
-                plans[ref] = stored
+        plans = _plans_of(uow, steps)
         command = build(uow) if build else None
     ctx = _rebuild(problem, base, steps, plans, rules)
     return Day(base, row, len(steps), built_for, command, ctx)
+
+
+def _plans_of(uow: UnitOfWork, steps: list[dict[str, Any]]) -> dict[str, Plan]:
+    plans: dict[str, Plan] = {}
+    for step in steps:
+        for ref in step["plan_refs"]:
+            stored = uow.plans.get(ref)
+            if stored is None:
+                raise Conflict(f"plan {ref!r} of step {step['seq']} is missing")
+            plans[ref] = stored
+    return plans
+
+
+def _catch_up(svc: Services, uow: UnitOfWork, kept: Kept, steps: int) -> DispatchContext:
+    """The kept day moved through the steps stored after it, up to ``steps``: replaying a
+    few steps costs milliseconds where rebuilding the whole day reads every plan it
+    adopted."""
+    rows = svc.api_store.dispatch_steps(kept.base.ref, after=kept.steps)
+    rows = [r for r in rows if r["seq"] <= steps]
+    return replay(kept.ctx, _steps(kept.ctx, rows, _plans_of(uow, rows)))
 
 
 def _rebuild(
@@ -218,7 +281,11 @@ def _rebuild(
 
     first = from_domain(problem, base)
     ctx = DispatchContext(advance(problem, first, 0), PyVRPSolver(), policy_of(rules), rules)
-    steps = [
+    return replay(ctx, _steps(ctx, rows, plans))
+
+
+def _steps(ctx: DispatchContext, rows: list[dict[str, Any]], plans: dict[str, Plan]) -> list[Step]:
+    return [
         Step(
             s["seq"],
             ctx.seconds(s["at"]),
@@ -228,7 +295,6 @@ def _rebuild(
         )
         for s in rows
     ]
-    return replay(ctx, steps)
 
 
 def policy_of(rules: RuleSet, budget_s: float = 5.0) -> ReplanPolicy:

@@ -128,7 +128,7 @@ def observe(
     try:
         tracked = _observe(svc, day, seconds_at(ctx, at), quiet)
     finally:  # kept either way: a write that lost a race to another process left the
-        # stored day a step ahead of this one, so the next read rebuilds it
+        # day as it was before that step, and the next read replays what was stored since
         keep(svc, Kept(day.base, day.steps, day.fleet, ctx), day.taken)
     return {
         "plan_ref": day.base.ref,
@@ -193,4 +193,8 @@ def _tracked(
     if quiet and not outcome.plans:  # nothing re-planned: the day stays as stored
         day.ctx.state = before
         return []
-    return [store(svc, day, command, outcome, at_s, "tracking")]
+    try:
+        return [store(svc, day, command, outcome, at_s, "tracking")]
+    except LastMileError:  # not stored (another process stored first): the day kept must
+        day.ctx.state = before  # be the stored one, as the next read replays onto it
+        raise

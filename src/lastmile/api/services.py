@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ class Services:
     #: for it (``api.dispatch_day.take``) instead of rebuilding the day and racing it.
     dispatch_out: set[str] = field(default_factory=set)
     dispatch_back: threading.Condition = field(init=False)
+    #: This process among the API processes sharing the database: the name of its lease
+    #: on a dispatched day (``dispatch_days.taken_by``), so another process waits for it.
+    holder: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
         self.dispatch_back = threading.Condition(self.dispatch_lock)

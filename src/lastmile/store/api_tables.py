@@ -136,6 +136,10 @@ dispatch_days = sa.Table(
     sa.Column("steps", sa.Integer, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Which API process has the day out, until when (a lease: one that died holds it no
+    # longer than that); the others wait for it instead of racing it to store.
+    sa.Column("taken_by", sa.String(64), nullable=True),
+    sa.Column("taken_until", UTCDateTime, nullable=True),
     sa.UniqueConstraint("hub_ref", "service_date"),
 )
 

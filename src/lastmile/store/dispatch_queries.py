@@ -97,12 +97,31 @@ class DispatchQueries:
             row = conn.execute(stmt).mappings().first()
         return dict(row) if row else None
 
-    def dispatch_steps(self, plan_ref: str) -> list[dict[str, Any]]:
+    def dispatch_steps(self, plan_ref: str, after: int = 0) -> list[dict[str, Any]]:
+        """The day's steps numbered above ``after``, in order."""
         s = a.dispatch_steps.c
-        stmt = sa.select(a.dispatch_steps).where(s.plan_ref == plan_ref).order_by(s.seq)
+        stmt = sa.select(a.dispatch_steps).where(s.plan_ref == plan_ref, s.seq > after)
+        stmt = stmt.order_by(s.seq)
         with self._engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
         return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+    def take_dispatch_day(self, plan_ref: str, holder: str, now: datetime, until: datetime) -> bool:
+        """Whether ``holder`` has the day now, taking it unless another holder's lease runs
+        past ``now``; it then holds it to ``until`` or until it gives it back."""
+        d = a.dispatch_days.c
+        free = sa.or_(d.taken_until.is_(None), d.taken_until <= now, d.taken_by == holder)
+        stmt = sa.update(a.dispatch_days).where(d.plan_ref == plan_ref, free)
+        with self._engine.begin() as conn:
+            taken = conn.execute(stmt.values(taken_by=holder, taken_until=until)).rowcount
+        return bool(taken)
+
+    def give_back_dispatch_day(self, plan_ref: str, holder: str) -> None:
+        """End ``holder``'s lease on the day (nothing when another holder has it)."""
+        d = a.dispatch_days.c
+        stmt = sa.update(a.dispatch_days).where(d.plan_ref == plan_ref, d.taken_by == holder)
+        with self._engine.begin() as conn:
+            conn.execute(stmt.values(taken_by=None, taken_until=None))
 
     def add_dispatch_step(
         self,
