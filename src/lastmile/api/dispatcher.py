@@ -25,11 +25,12 @@ from lastmile.api.dispatch_day import (
 from lastmile.api.dispatch_steps import store
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
+from lastmile.dispatch.fixes import Fix, headings, track_starts
 from lastmile.dispatch.handlers import DispatchContext
 from lastmile.dispatch.ports import UnitOfWork
 from lastmile.dispatch.replay import run
 from lastmile.dispatch.rules import default_rules
-from lastmile.domain import LifecycleState
+from lastmile.domain import Coordinate, LifecycleState
 from lastmile.domain.errors import InvalidInput, LastMileError, NotFound
 from lastmile.domain.events import Command
 
@@ -145,7 +146,8 @@ def _observe(svc: Services, day: Day, at_s: int, quiet: bool = False) -> list[di
     it; once the geofence sees the van leave, the stop counts as done then), which places
     the vans where tracking saw them (and re-plans one off its plan by more than the rules
     allow), then a ``RecordFailedAttempt`` for each attempt that failed, with the driver's
-    reason, so it is tried again later today or moved to tomorrow.
+    reason, so it is tried again later today or moved to tomorrow; then an
+    ``ObserveProgress`` for a van its GPS track shows late between stops.
 
     Tracking is not allowed to stop a dispatcher's event: a step the day refuses is
     logged and left out."""
@@ -177,6 +179,24 @@ def _observe(svc: Services, day: Day, at_s: int, quiet: bool = False) -> list[di
     for command in [*commands, *failed]:
         quietly = quiet and isinstance(command, c.ObserveProgress) and not failed
         views += _tracked(svc, day, command, at_s, quietly)
+    return views + _late_on_track(svc, day, at_s)
+
+
+def _late_on_track(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
+    """A van its GPS track shows late between stops (:mod:`lastmile.dispatch.fixes`) is
+    placed on its way to the stop it heads for, as tracking's step, when that re-plans it.
+    A lag the rules let pass is not stored: the van stays where the plan has it until the
+    next scan or a later look finds it further behind. Each van is judged on the day the
+    previous one's re-plan left."""
+    state, problem = day.ctx.state, day.ctx.state.problem
+    starts = track_starts(state, at_s)
+    found = svc.api_store.tracks({v: problem.at(s) for v, s in starts.items()}, problem.at(at_s))
+    views = []
+    for vehicle, fixes in sorted(found.items()):
+        track = [Fix(day.ctx.seconds(t), Coordinate(lat, lon)) for t, lat, lon in fixes]
+        for ref, there_s in headings(day.ctx.state, {vehicle: track}, at_s):
+            command = c.ObserveProgress(done=(), heading=((ref, problem.at(there_s)),))
+            views += _tracked(svc, day, command, at_s, quiet=True)
     return views
 
 

@@ -49,12 +49,15 @@ class ReportDelay(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class ObserveProgress(Command):
-    """What tracking saw: stops completed (delivered or attempted) and when, and stops a van
-    arrived at (its geofence, an "arrived" scan) and when. The day is then where the vans
-    really are, not where the plan would have them."""
+    """What tracking saw: stops completed (delivered or attempted) and when, stops a van
+    arrived at (its geofence, an "arrived" scan) and when, and stops a van is on its way
+    to by its GPS track, with when it will be there (``heading``: a van late between
+    stops, :mod:`lastmile.dispatch.fixes`). The day is then where the vans really are, not
+    where the plan would have them."""
 
     done: tuple[tuple[str, datetime], ...]
     arrived: tuple[tuple[str, datetime], ...] = ()
+    heading: tuple[tuple[str, datetime], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -110,22 +110,31 @@ def observe_progress(
     cmd: c.ObserveProgress, ctx: DispatchContext, uow: UnitOfWork
 ) -> list[Message]:
     """Vans placed where tracking saw them last: past a completed stop (every stop before
-    it on its route is done), heading for the next one; or at a stop it arrived at,
-    serving it. The lag is against the plan's departure from a completed stop, or its
-    arrival at the stop reached."""
+    it on its route is done), heading for the next one; at a stop it arrived at, serving
+    it; or, by its GPS track, on its way to a later stop, serving it from when it will be
+    there. The lag is against the plan's departure from a completed stop, or its arrival
+    at the stop reached or headed for."""
     state = ctx.state
     seen = _seen(ctx, cmd.done, "done")
     came = _seen(ctx, cmd.arrived, "arrived")
+    ahead = _seen(ctx, cmd.heading, "heading", future=True)
     state.observed.update(seen)
     state.arrived.update(came)
+    state.heading.update(ahead)
+    news = seen.keys() | came.keys() | ahead.keys()
     vans, stops, lags = [], [], []
     for route in state.plan.routes:
         v = state.vehicles.get(route.vehicle_ref)
-        if v is None or v.broken or not any(x.ref in seen or x.ref in came for x in route.visits):
+        if v is None or v.broken or not any(x.ref in news for x in route.visits):
             continue
         done = max((i for i, x in enumerate(route.visits) if x.ref in state.observed), default=-1)
         at = max((i for i, x in enumerate(route.visits) if x.ref in state.arrived), default=-1)
-        if at > done:
+        head = max((i for i, x in enumerate(route.visits) if x.ref in state.heading), default=-1)
+        if head > max(at, done):
+            here = route.visits[head]
+            state.vehicles[v.ref] = arrived_state(state, route, head, state.heading[here.ref])
+            lags.append(state.heading[here.ref] - here.arrival_s)
+        elif at > done:
             here = route.visits[at]
             state.vehicles[v.ref] = arrived_state(state, route, at)
             lags.append(state.arrived[here.ref] - here.arrival_s)
@@ -141,13 +150,14 @@ def observe_progress(
 
 
 def _seen(
-    ctx: DispatchContext, marks: tuple[tuple[str, datetime], ...], what: str
+    ctx: DispatchContext, marks: tuple[tuple[str, datetime], ...], what: str, future: bool = False
 ) -> dict[str, int]:
+    """Marks in day seconds; ``future``: an expected time, which may be after now."""
     seen: dict[str, int] = {}
     for ref, at in marks:
         ctx.state.job(ref)
         seen[ref] = ctx.seconds(at)
-        if seen[ref] > ctx.state.now_s:
+        if seen[ref] > ctx.state.now_s and not future:
             raise InvalidInput(
                 f"stop {ref!r} is seen {what} at {at.isoformat()}, after the day's time now",
                 field=what,
@@ -184,6 +194,7 @@ def record_failed_attempt(
     # it is the re-attempt.
     state.observed.pop(cmd.stop_ref, None)
     state.arrived.pop(cmd.stop_ref, None)
+    state.heading.pop(cmd.stop_ref, None)
     horizon = max(h.close_s for h in state.problem.hubs)
     windows = _retry_windows(job, state.now_s + cmd.retry_after_s, horizon)
     out: list[Message] = []

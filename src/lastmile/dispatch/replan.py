@@ -218,15 +218,17 @@ def _as_observed(state: DayState, prefix: list[StopVisit], s: VehicleState) -> l
     :func:`~lastmile.dispatch.state.advance` then reads the history in order, however late
     or early the van was against the plan. Stops done after the last one seen (the plan
     carried on from it) keep their times."""
-    seen = {**state.arrived, **state.observed}  # a stop seen done was reached before
+    # A stop seen done was reached before; one seen reached was headed for before.
+    arrivals = {**state.heading, **state.arrived}
+    seen = {**arrivals, **state.observed}
     marks = [i for i, x in enumerate(prefix) if x.ref in seen]
     last = marks[-1]
     cap = min(seen[prefix[last].ref], state.now_s)
     out = []
     for i, x in enumerate(prefix):
         service = state.problem.jobs[x.job].service_s
-        if x.ref == s.in_progress and x.ref in state.arrived:
-            arrived = state.arrived[x.ref]
+        if x.ref == s.in_progress and x.ref in arrivals:
+            arrived = arrivals[x.ref]
             begun = max(arrived, s.free_s - service)
             left = s.free_s
         elif x.ref == s.in_progress:
@@ -236,8 +238,8 @@ def _as_observed(state: DayState, prefix: list[StopVisit], s: VehicleState) -> l
         elif x.ref in state.observed:
             left = state.observed[x.ref]
             begun = arrived = max(0, left - service)
-        elif x.ref in state.arrived:  # reached, then done as the plan has it
-            arrived = state.arrived[x.ref]
+        elif x.ref in arrivals:  # reached, then done as the plan has it
+            arrived = arrivals[x.ref]
             begun = max(arrived, x.service_start_s)
             left = begun + service
         elif i < last:
@@ -270,7 +272,8 @@ def merge(state: DayState, rest: RestOfDay, result: PlanResult) -> PlanResult:
         if not prefix and not tails:
             continue
         s = state.vehicles[v.ref]
-        if any(x.ref in state.observed or x.ref in state.arrived for x in prefix):
+        if any(x.ref in state.observed or x.ref in state.arrived or x.ref in state.heading
+               for x in prefix):  # fmt: skip
             prefix = _as_observed(state, prefix, s)
         offset = (prefix[-1].trip + (1 if s.at_hub else 0)) if prefix else 0
         visits = list(prefix)

@@ -86,6 +86,7 @@ def roll_forward(state: DayState, now_s: int) -> DayState:
     later.new = set(state.new)
     later.observed = dict(state.observed)
     later.arrived = dict(state.arrived)
+    later.heading = dict(state.heading)
     later.matrices = state.matrices
     return later
 

@@ -88,6 +88,7 @@ def facts_of(state: DayState) -> dict[str, Any]:
         "broken": sorted(v.ref for v in state.vehicles.values() if v.broken),
         "observed": dict(sorted(state.observed.items())),
         "arrived": dict(sorted(state.arrived.items())),
+        "heading": dict(sorted(state.heading.items())),
     }
 
 
@@ -102,6 +103,7 @@ def _restore(state: DayState, facts: Mapping[str, Any], seq: int) -> None:
     state.new = set(facts["new"])
     state.observed = {str(k): int(v) for k, v in facts.get("observed", {}).items()}
     state.arrived = {str(k): int(v) for k, v in facts.get("arrived", {}).items()}
+    state.heading = {str(k): int(v) for k, v in facts.get("heading", {}).items()}
     broken = set(facts["broken"])
     for ref, v in state.vehicles.items():
         if v.broken != (ref in broken):

@@ -60,6 +60,9 @@ class DayState:
     #: Stops tracking saw a van arrive at (a geofence, a driver's "arrived" scan), not yet
     #: seen done: job ref -> when (see :func:`arrived_state`).
     arrived: dict[str, int] = field(default_factory=dict)
+    #: Stops a van is on its way to by its GPS track, with no scan or arrival since: job ref
+    #: -> when it will be there (see :func:`arrived_state`).
+    heading: dict[str, int] = field(default_factory=dict)
     #: Travel matrices of the day's points, kept from one re-plan to the next.
     matrices: KnownPoints | None = field(default=None, repr=False, compare=False)
 
@@ -74,6 +77,7 @@ class DayState:
             new=set(self.new),
             observed=dict(self.observed),
             arrived=dict(self.arrived),
+            heading=dict(self.heading),
         )
 
     def vehicle(self, ref: str) -> VehicleState:
@@ -216,17 +220,20 @@ def observed_state(state: DayState, route: RouteResult, last: int) -> VehicleSta
     )
 
 
-def arrived_state(state: DayState, route: RouteResult, at: int) -> VehicleState:
+def arrived_state(
+    state: DayState, route: RouteResult, at: int, arrival_s: int | None = None
+) -> VehicleState:
     """Where a van is, given that tracking saw it arrive at ``route.visits[at]`` (and so
-    done with every stop before it) at ``state.arrived``'s time: serving that stop until
-    its service ends, however late or early it came. Only the GPS fences say so before the
-    driver scans; a van that has no scan for its last stop yet is no longer where the plan
-    says it is."""
+    done with every stop before it) at ``state.arrived``'s time, or that its GPS track has
+    it there at ``arrival_s``: serving that stop until its service ends, however late or
+    early it came. Only the GPS says so before the driver scans; a van that has no scan
+    for its last stop yet is no longer where the plan says it is."""
     problem, visits = state.problem, route.visits
     old = state.vehicles[route.vehicle_ref]
     here = visits[at]
     job = problem.jobs[here.job]
-    free = _ready_after(job, state.arrived[here.ref]) + job.service_s
+    came = state.arrived[here.ref] if arrival_s is None else arrival_s
+    free = _ready_after(job, came) + job.service_s
     return VehicleState(
         old.ref,
         problem.points[job.point],

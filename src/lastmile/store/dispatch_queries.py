@@ -5,7 +5,7 @@ saw) and the orders booked (how fast slots fill). Part of the API's store
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -159,6 +159,30 @@ class DispatchQueries:
                 f"the day of plan {day['plan_ref']!r} changed meanwhile (another event, or "
                 "another plan of that hub and date being dispatched); send the event again"
             ) from None
+
+    def tracks(
+        self, starts: Mapping[str, datetime], until: datetime
+    ) -> dict[str, list[tuple[datetime, float, float]]]:
+        """Each vehicle's GPS fixes (when, lat, lon) in (its start, ``until``], in time
+        order: what its devices sent. A vehicle's devices are those whose latest position
+        names it, so only devices that are still its are read, each on the pings' device
+        and time index."""
+        if not starts:
+            return {}
+        p, q = tt.positions.c, tt.pings.c
+        devices = sa.select(p.device_id, p.vehicle_ref).where(
+            p.vehicle_ref.in_(sorted(starts)), p.recorded_at > min(starts.values())
+        )
+        out: dict[str, list[tuple[datetime, float, float]]] = {}
+        with self._engine.connect() as conn:
+            for device, vehicle in conn.execute(devices).all():
+                stmt = sa.select(q.recorded_at, q.lat, q.lon).where(
+                    q.device_id == device,
+                    q.recorded_at > starts[vehicle],
+                    q.recorded_at <= until,
+                )
+                out.setdefault(vehicle, []).extend(tuple(r) for r in conn.execute(stmt))
+        return {v: sorted(fixes) for v, fixes in out.items()}
 
     def completions(self, order_refs: Sequence[str]) -> dict[str, Completion]:
         """Each of these orders' latest stop event from its journey: completed (delivered or

@@ -59,11 +59,16 @@ def command(kind: str, state: DayState, pick: int) -> Command | None:
 
 
 def observation(state: DayState, pick: int) -> Command | None:
-    """Tracking saw a van complete one of its stops, or (odd picks) arrive at one, up to
-    half an hour before now."""
-    seen = [
-        r for v in state.vehicles.values() if not v.broken for r in (*v.done, v.in_progress) if r
-    ]
+    """Tracking saw a van complete one of its stops, or arrive at one, up to half an hour
+    before now; or its GPS track has it on its way to a stop it carries, there up to half
+    an hour from now."""
+    vans = [v for v in state.vehicles.values() if not v.broken]
+    if pick % 3 == 2:
+        ahead = [r for v in vans if not v.at_hub for r in (v.in_progress, *sorted(v.loaded)) if r]
+        if ahead:
+            there = ORIGIN + timedelta(seconds=state.now_s + pick % 1800)
+            return c.ObserveProgress(done=(), heading=((ahead[pick % len(ahead)], there),))
+    seen = [r for v in vans for r in (*v.done, v.in_progress) if r]
     if not seen:
         return None
     at = ORIGIN + timedelta(seconds=max(0, state.now_s - pick % 1800))

@@ -48,7 +48,7 @@ def snapshot(state: DayState) -> tuple[object, ...]:
     jobs = [(j.ref, j.windows, j.release_s) for j in state.problem.jobs]
     return (
         state.now_s, routes, sorted(state.vehicles.items()), jobs, state.cancelled,
-        state.failed, state.deferred, state.new, state.observed, state.arrived,
+        state.failed, state.deferred, state.new, state.observed, state.arrived, state.heading,
     )  # fmt: skip
 
 
