@@ -14,7 +14,8 @@ whole request. Five minutes after each of the first ``--looks`` events comes a l
 what tracking saw (``POST .../observe``, as ``lastmile serve`` makes every 30 s): before
 it, the stops the plan in force has done in the ten minutes before are written delivered
 into the orders' journeys (as scans record them), on time except every eighth van's, 25
-min late (which re-plans it). Requests go
+min late (which re-plans it); with ``--gps``, also each van's pings every 30 s, where
+the plan has it (25 min behind on those vans). Requests go
 through the whole ASGI stack in-process (Starlette's test client). With ``--processes N``,
 N apps over the same database (each an API process: its own kept days, its own lease) take
 the events in turn, so each event's process replays the steps the others stored since.
@@ -26,6 +27,7 @@ import argparse
 import statistics
 import time
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -124,20 +126,65 @@ def _deliver(url: str, plan: dict[str, Any], since: datetime, until: datetime) -
     return len(due)
 
 
+def _gps(
+    url: str, plan: dict[str, Any], coords: dict[str, tuple[float, float]], since: datetime,
+    until: datetime,
+) -> int:  # fmt: skip
+    """Each van's phone every 30 s in (since, until], where the plan has the van (on the
+    straight line between stops), 25 min behind it on every eighth van, as the tracking
+    API stores pings. Returns how many were stored."""
+    from lastmile.bootstrap import uow_factory
+    from lastmile.dispatch.tracking import ingest_pings
+    from lastmile.store.tracking_repositories import SqlPingStore
+    from lastmile.tracking.model import Ping
+
+    hub = (float(HUB["lat"]), float(HUB["lon"]))  # type: ignore[arg-type]
+    pings = []
+    for n, route in enumerate(plan["routes"]):
+        lag = timedelta(minutes=25 if n % 8 == 0 else 0)
+        marks = [(datetime.fromisoformat(route["start"]), hub)]
+        for stop in route["stops"]:
+            here = coords[stop["ref"]]
+            marks += [(datetime.fromisoformat(stop["arrival"]), here),
+                      (datetime.fromisoformat(stop["departure"]), here)]  # fmt: skip
+        marks.append((datetime.fromisoformat(route["end"]), hub))
+        at = since + timedelta(seconds=30)
+        while at <= until:
+            t, where = at - lag, marks[-1][1] if at - lag > marks[-1][0] else marks[0][1]
+            for (t0, a), (t1, b) in pairwise(marks):
+                if t0 <= t <= t1:
+                    f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
+                    where = (a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]))
+                    break
+            device = f"phone-{route['vehicle_ref']}"
+            pings.append(Ping(device, int(at.timestamp()), at, where[0], where[1],
+                              vehicle_ref=route["vehicle_ref"]))  # fmt: skip
+            at += timedelta(seconds=30)
+    factory = uow_factory(url)
+    try:
+        return ingest_pings(SqlPingStore(factory.engine), pings, now=until).stored
+    finally:
+        factory.dispose()
+
+
 def _look(
     client: Any, h: dict[str, str], url: str, first: str, current: str, since: datetime,
-    now: datetime, budget_s: float,
+    now: datetime, budget_s: float, coords: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Scans of the plan in force's stops done in (since, now], then one timed look."""
+    """Scans of the plan in force's stops done in (since, now] (and with ``coords``, the
+    vans' pings), then one timed look."""
     plan = client.get(f"/v1/plans/{current}", headers=h).json()
     scans = _deliver(url, plan, since, now)
+    fixes = _gps(url, plan, coords, since, now) if coords is not None else 0
     began = time.perf_counter()
     look = _post(client, f"/v1/dispatch/{first}/observe?budget_s={budget_s}",
                  {"at": now.isoformat()}, h)  # fmt: skip
     wall = time.perf_counter() - began
     replans = [r for s in look["tracked_steps"] for r in s["replans"]]
+    gps = sum(bool(s["payload"].get("heading")) for s in look["tracked_steps"])
+    kind = f"observe ({scans} scans" + (f", {fixes} pings, {gps} on GPS)" if coords else ")")
     return {
-        "seq": look["steps"], "type": f"observe ({scans} scans)", "wall_s": wall,
+        "seq": look["steps"], "type": kind, "wall_s": wall, "gps_steps": gps,
         "rebuild": 0.0, "event": 0.0, "store": 0.0, "look": True,
         "replanned": bool(replans), "search_s": sum(r["runtime_s"] for r in replans),
         "changes": sum(len(r["changes"]) for r in replans),
@@ -166,7 +213,7 @@ def _improve(
 
 def run(
     url: str, orders: int, events: int, plan_s: float, budget_s: float, looks: int = 0,
-    improve: bool = False, processes: int = 1,
+    improve: bool = False, processes: int = 1, gps: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     from contextlib import ExitStack
 
@@ -190,6 +237,7 @@ def run(
         _post(client, "/v1/hubs", HUB, h)
         first = _plan(client, h, orders, plan_s)
         current = first
+        coords = {o["ref"]: (o["lat"], o["lon"]) for o in map(order, range(orders))}
         start = datetime.fromisoformat(f"{DAY}T08:00:00+00:00")
         for n in range(events + 1):
             at = start + timedelta(minutes=10 * n)
@@ -205,6 +253,7 @@ def run(
             if body["type"] == "order_added":
                 new = {**order(orders + n), "ref": body["order_ref"]}
                 _post(client, "/v1/orders", new, h)
+                coords[new["ref"]] = (new["lat"], new["lon"])
             began = time.perf_counter()
             step = _post(client, f"/v1/dispatch/{first}/events?budget_s={budget_s}", body, h)
             wall = time.perf_counter() - began
@@ -226,7 +275,7 @@ def run(
             if n < looks:  # five minutes on, what tracking saw since the last look
                 seen = at + timedelta(minutes=5)
                 rows.append(_look(client, h, url, first, current, seen - timedelta(minutes=10),
-                                  seen, budget_s))  # fmt: skip
+                                  seen, budget_s, coords if gps else None))  # fmt: skip
                 current = rows[-1]["current_plan_ref"]
     return {"orders": orders, "events": rows}
 
@@ -253,6 +302,7 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, float]:
         out["looks"] = len(looks)
         out["look without re-plan, max s"] = max(quiet, default=0.0)
         out["look with re-plan, max s"] = max(busy, default=0.0)
+        out["looks' steps on GPS"] = sum(r.get("gps_steps", 0) for r in looks)
     return out
 
 
@@ -265,6 +315,7 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=5.0)
     parser.add_argument("--looks", type=int, default=10, help="looks at tracking after")
     parser.add_argument("--improve", action="store_true", help="improve after new orders")
+    parser.add_argument("--gps", action="store_true", help="vans' pings before each look")
     parser.add_argument("--processes", type=int, default=1,
                         help="API processes taking the events in turn")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -273,8 +324,9 @@ def main() -> None:
     for name, load, url in migrated(args.backends):
         a = args
         result = run(url, a.orders, a.events, a.plan_s, a.budget_s, a.looks, a.improve,
-                     a.processes)  # fmt: skip
-        runs.append({"backend": name, "load": load, "processes": a.processes, **result,
+                     a.processes, a.gps)  # fmt: skip
+        runs.append({"backend": name, "load": load, "processes": a.processes, "gps": a.gps,
+                     **result,
                      "summary": summary(result["events"])})  # fmt: skip
     report = write_report("dispatch_api.py", runs, args.out)
     show(report)
