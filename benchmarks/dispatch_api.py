@@ -14,8 +14,9 @@ whole request. Five minutes after each of the first ``--looks`` events comes a l
 what tracking saw (``POST .../observe``, as ``lastmile serve`` makes every 30 s): before
 it, the stops the plan in force has done in the ten minutes before are written delivered
 into the orders' journeys (as scans record them), on time except every eighth van's, 25
-min late (which re-plans it); with ``--gps``, also each van's pings every 30 s, where
-the plan has it (25 min behind on those vans). Requests go
+min late (which re-plans it), and every eighth van from the fifth on stops for good at
+09:30 local (its scans stop); with ``--gps``, also the pings of each van not late on its
+scans, every 30 s, where the plan has it (a stuck van's where it stopped). Requests go
 through the whole ASGI stack in-process (Starlette's test client). With ``--processes N``,
 N apps over the same database (each an API process: its own kept days, its own lease) take
 the events in turn, so each event's process replays the steps the others stored since.
@@ -40,6 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "dispatch_api.json"
 HUB = {"ref": "H1", "name": "Hub", "lat": 52.52, "lon": 13.40, "timezone": "Europe/Berlin"}
 DAY = "2026-11-24"
+#: When the stuck vans stop (``--looks``: their scans stop then; ``--gps``: their phones
+#: stay where they were).
+STUCK = datetime.fromisoformat(f"{DAY}T08:30:00+00:00")
 KINDS = ("vehicle_delayed", "stop_cancelled", "order_added", "attempt_failed", "replan")
 
 
@@ -96,16 +100,18 @@ def _event(kind: str, n: int, at: datetime, plan: dict[str, Any]) -> dict[str, A
 
 def _deliver(url: str, plan: dict[str, Any], since: datetime, until: datetime) -> int:
     """Write delivered, into the journeys, the stops the plan has done in (since, until]:
-    at the plan's time, or 25 min later on every eighth van. Returns how many."""
+    at the plan's time, or 25 min later on every eighth van (V000, V008, ...); none after
+    ``STUCK`` on the vans stuck then (V004, V012, ...). Returns how many."""
     from lastmile.bootstrap import uow_factory
     from lastmile.domain import LifecycleState, Outcome
 
     due = []
-    for n, route in enumerate(plan["routes"]):
-        lag = timedelta(minutes=25 if n % 8 == 0 else 0)
+    for route in plan["routes"]:
+        kind = _van_kind(route["vehicle_ref"])
+        lag = timedelta(minutes=25 if kind == "late" else 0)
         for stop in route["stops"]:
             at = datetime.fromisoformat(stop["departure"]) + lag
-            if since < at <= until:
+            if since < at <= until and not (kind == "stuck" and at > STUCK):
                 due.append((stop["ref"], at))
     factory = uow_factory(url)
     try:
@@ -126,13 +132,21 @@ def _deliver(url: str, plan: dict[str, Any], since: datetime, until: datetime) -
     return len(due)
 
 
+def _van_kind(vehicle_ref: str) -> str:
+    """Every eighth van is 25 min late on its scans from the start; every eighth from the
+    fifth on stops for good at ``STUCK``; the others keep to the plan."""
+    n = int(vehicle_ref.lstrip("V") or 0) % 8
+    return "late" if n == 0 else "stuck" if n == 4 else "on plan"
+
+
 def _gps(
     url: str, plan: dict[str, Any], coords: dict[str, tuple[float, float]], since: datetime,
-    until: datetime,
+    until: datetime, frozen: dict[str, tuple[float, float]],
 ) -> int:  # fmt: skip
     """Each van's phone every 30 s in (since, until], where the plan has the van (on the
-    straight line between stops), 25 min behind it on every eighth van, as the tracking
-    API stores pings. Returns how many were stored."""
+    straight line between stops), as the tracking API stores pings; a stuck van's stays
+    where it was at ``STUCK`` (``frozen``). The late vans send none: their plan, re-made
+    from their late scans, does not say where they drive. Returns how many were stored."""
     from lastmile.bootstrap import uow_factory
     from lastmile.dispatch.tracking import ingest_pings
     from lastmile.store.tracking_repositories import SqlPingStore
@@ -140,8 +154,10 @@ def _gps(
 
     hub = (float(HUB["lat"]), float(HUB["lon"]))  # type: ignore[arg-type]
     pings = []
-    for n, route in enumerate(plan["routes"]):
-        lag = timedelta(minutes=25 if n % 8 == 0 else 0)
+    for route in plan["routes"]:
+        kind = _van_kind(route["vehicle_ref"])
+        if kind == "late":
+            continue
         marks = [(datetime.fromisoformat(route["start"]), hub)]
         for stop in route["stops"]:
             here = coords[stop["ref"]]
@@ -150,12 +166,9 @@ def _gps(
         marks.append((datetime.fromisoformat(route["end"]), hub))
         at = since + timedelta(seconds=30)
         while at <= until:
-            t, where = at - lag, marks[-1][1] if at - lag > marks[-1][0] else marks[0][1]
-            for (t0, a), (t1, b) in pairwise(marks):
-                if t0 <= t <= t1:
-                    f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
-                    where = (a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]))
-                    break
+            where = _where(marks, min(at, STUCK) if kind == "stuck" else at)
+            if kind == "stuck" and at >= STUCK:
+                where = frozen.setdefault(route["vehicle_ref"], where)
             device = f"phone-{route['vehicle_ref']}"
             pings.append(Ping(device, int(at.timestamp()), at, where[0], where[1],
                               vehicle_ref=route["vehicle_ref"]))  # fmt: skip
@@ -167,15 +180,24 @@ def _gps(
         factory.dispose()
 
 
+def _where(marks: list[tuple[datetime, tuple[float, float]]], t: datetime) -> tuple[float, float]:
+    for (t0, a), (t1, b) in pairwise(marks):
+        if t0 <= t <= t1:
+            f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
+            return a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])
+    return marks[-1][1] if t > marks[-1][0] else marks[0][1]
+
+
 def _look(
     client: Any, h: dict[str, str], url: str, first: str, current: str, since: datetime,
     now: datetime, budget_s: float, coords: dict[str, tuple[float, float]] | None = None,
+    frozen: dict[str, tuple[float, float]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Scans of the plan in force's stops done in (since, now] (and with ``coords``, the
     vans' pings), then one timed look."""
     plan = client.get(f"/v1/plans/{current}", headers=h).json()
     scans = _deliver(url, plan, since, now)
-    fixes = _gps(url, plan, coords, since, now) if coords is not None else 0
+    fixes = _gps(url, plan, coords, since, now, {} if frozen is None else frozen) if coords else 0
     began = time.perf_counter()
     look = _post(client, f"/v1/dispatch/{first}/observe?budget_s={budget_s}",
                  {"at": now.isoformat()}, h)  # fmt: skip
@@ -238,6 +260,7 @@ def run(
         first = _plan(client, h, orders, plan_s)
         current = first
         coords = {o["ref"]: (o["lat"], o["lon"]) for o in map(order, range(orders))}
+        frozen: dict[str, tuple[float, float]] = {}
         start = datetime.fromisoformat(f"{DAY}T08:00:00+00:00")
         for n in range(events + 1):
             at = start + timedelta(minutes=10 * n)
@@ -275,7 +298,7 @@ def run(
             if n < looks:  # five minutes on, what tracking saw since the last look
                 seen = at + timedelta(minutes=5)
                 rows.append(_look(client, h, url, first, current, seen - timedelta(minutes=10),
-                                  seen, budget_s, coords if gps else None))  # fmt: skip
+                                  seen, budget_s, coords if gps else None, frozen))  # fmt: skip
                 current = rows[-1]["current_plan_ref"]
     return {"orders": orders, "events": rows}
 
