@@ -183,21 +183,22 @@ def _observe(svc: Services, day: Day, at_s: int, quiet: bool = False) -> list[di
 
 
 def _late_on_track(svc: Services, day: Day, at_s: int) -> list[dict[str, Any]]:
-    """A van its GPS track shows late between stops (:mod:`lastmile.dispatch.fixes`) is
-    placed on its way to the stop it heads for, as tracking's step, when that re-plans it.
-    A lag the rules let pass is not stored: the van stays where the plan has it until the
-    next scan or a later look finds it further behind. Each van is judged on the day the
-    previous one's re-plan left."""
+    """Vans their GPS tracks show late between stops (:mod:`lastmile.dispatch.fixes`) are
+    placed on their way to the stops they head for, in one tracking step (one re-plan for
+    them all), when that re-plans the day. Lags the rules let pass are not stored: the
+    vans stay where the plan has them until the next scan or a later look finds them
+    further behind."""
     state, problem = day.ctx.state, day.ctx.state.problem
     starts = track_starts(state, at_s)
     found = svc.api_store.tracks({v: problem.at(s) for v, s in starts.items()}, problem.at(at_s))
-    views = []
-    for vehicle, fixes in sorted(found.items()):
-        track = [Fix(day.ctx.seconds(t), Coordinate(lat, lon)) for t, lat, lon in fixes]
-        for ref, there_s in headings(day.ctx.state, {vehicle: track}, at_s):
-            command = c.ObserveProgress(done=(), heading=((ref, problem.at(there_s)),))
-            views += _tracked(svc, day, command, at_s, quiet=True)
-    return views
+    tracks = {
+        vehicle: [Fix(day.ctx.seconds(t), Coordinate(lat, lon)) for t, lat, lon in fixes]
+        for vehicle, fixes in found.items()
+    }
+    ahead = tuple((ref, problem.at(s)) for ref, s in headings(state, tracks, at_s))
+    if not ahead:
+        return []
+    return _tracked(svc, day, c.ObserveProgress(done=(), heading=ahead), at_s, quiet=True)
 
 
 def _tracked(

@@ -165,8 +165,8 @@ class DispatchQueries:
     ) -> dict[str, list[tuple[datetime, float, float]]]:
         """Each vehicle's GPS fixes (when, lat, lon) in (its start, ``until``], in time
         order: what its devices sent. A vehicle's devices are those whose latest position
-        names it, so only devices that are still its are read, each on the pings' device
-        and time index."""
+        names it, so only devices that are still its are read, on the pings' device and
+        time index, in one query for them all."""
         if not starts:
             return {}
         p, q = tt.positions.c, tt.pings.c
@@ -175,13 +175,17 @@ class DispatchQueries:
         )
         out: dict[str, list[tuple[datetime, float, float]]] = {}
         with self._engine.connect() as conn:
-            for device, vehicle in conn.execute(devices).all():
-                stmt = sa.select(q.recorded_at, q.lat, q.lon).where(
-                    q.device_id == device,
-                    q.recorded_at > starts[vehicle],
+            owner = {str(d): str(v) for d, v in conn.execute(devices).all()}
+            for chunk in _chunked(sorted(owner), 500):
+                stmt = sa.select(q.device_id, q.recorded_at, q.lat, q.lon).where(
+                    q.device_id.in_(chunk),
+                    q.recorded_at > min(starts[owner[d]] for d in chunk),
                     q.recorded_at <= until,
                 )
-                out.setdefault(vehicle, []).extend(tuple(r) for r in conn.execute(stmt))
+                for device, at, lat, lon in conn.execute(stmt):
+                    vehicle = owner[device]
+                    if at > starts[vehicle]:
+                        out.setdefault(vehicle, []).append((at, lat, lon))
         return {v: sorted(fixes) for v, fixes in out.items()}
 
     def completions(self, order_refs: Sequence[str]) -> dict[str, Completion]:
@@ -223,3 +227,7 @@ class DispatchQueries:
                     if left > came[ref] and (last.outcome == "arrived" or left > last.at):
                         seen[ref] = Completion(left, "departed")
         return seen
+
+
+def _chunked(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
