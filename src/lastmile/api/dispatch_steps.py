@@ -39,15 +39,16 @@ def _orders(uow: AuditedUnitOfWork, ctx: DispatchContext, command: Command, acto
             uow.publish(order.pull_events())
 
 
-def _keep_statuses(before: Plan | None, after: list[Plan]) -> None:
+def _keep_statuses(before: dict[str, tuple[str, str | None]], after: list[Plan]) -> None:
     """A van's route that was dispatched stays dispatched when its stops are re-planned, and
-    keeps the driver assigned to it by hand (the re-plan knows only the shifts' drivers)."""
-    old = {r.vehicle_ref: r for r in before.routes} if before else {}
+    keeps the driver assigned to it by hand (the re-plan knows only the shifts' drivers);
+    ``before``: the replaced plan's routes' status and driver by vehicle."""
     for plan in after:
         for route in plan.routes:
-            if route.vehicle_ref in old:
-                route.status = old[route.vehicle_ref].status
-                route.driver_ref = route.driver_ref or old[route.vehicle_ref].driver_ref
+            if route.vehicle_ref in before:
+                status, driver = before[route.vehicle_ref]
+                route.status = status
+                route.driver_ref = route.driver_ref or driver
 
 
 def _announced(
@@ -89,12 +90,12 @@ def store(
             plan = result.to_domain(ctx.state.problem, ref, day.base.service_date)
             stored.append(plan)
         if stored:
-            replaced = [uow.plans.get(current), *stored[:-1]]
-            _keep_statuses(replaced[0], stored)
-            for old in replaced:
-                if old is not None:
-                    old.status = SUPERSEDED
-                    uow.plans.add(old)
+            # The plan in force is marked, not read: on a 2,000-stop day reading it took
+            # a quarter of the write (docs/benchmarks/api.md).
+            _keep_statuses(svc.api_store.supersede(current, uow.connection), stored)
+            for old in stored[:-1]:  # a command that re-planned twice: the first is history
+                old.status = SUPERSEDED
+                uow.plans.add(old)
             uow.plans.add(stored[-1])
             current = stored[-1].ref
         _orders(uow, ctx, command, actor)

@@ -160,6 +160,16 @@ class DispatchQueries:
                 "another plan of that hub and date being dispatched); send the event again"
             ) from None
 
+    def supersede(self, plan_ref: str, conn: sa.Connection) -> dict[str, tuple[str, str | None]]:
+        """Mark the plan ``superseded``, on ``conn``, without reading it, and return its
+        routes' status and driver by vehicle: what the plan replacing it keeps of them."""
+        p, r = t.plans.c, t.routes.c
+        conn.execute(sa.update(t.plans).where(p.ref == plan_ref).values(status="superseded"))
+        rows = conn.execute(
+            sa.select(r.vehicle_ref, r.status, r.driver_ref).where(r.plan_ref == plan_ref)
+        )
+        return {str(v): (str(status), driver) for v, status, driver in rows}
+
     def tracks(
         self, starts: Mapping[str, datetime], until: datetime
     ) -> dict[str, list[tuple[datetime, float, float]]]:

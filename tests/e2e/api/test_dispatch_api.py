@@ -444,3 +444,33 @@ def test_the_rules_file_sets_what_a_re_plan_weighs(api: Api) -> None:
     default = event(api, first, body)
     assert default.status_code == 200, default.text
     assert default.json()["replans"][0]["unassigned"] == []
+
+
+def test_a_dispatched_route_keeps_its_status_and_hand_assigned_driver_through_re_plans(
+    api: Api,
+) -> None:
+    plan = plan_day(api, extra_vehicle=True)
+    first = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    assert first.status_code == 200, first.text
+    in_force = first.json()["current_plan_ref"]
+    route = next(r for r in get(api, f"/v1/plans/{in_force}")["routes"] if r["stops"])
+    admin = api.as_(Role.ADMIN)
+    tag = api.client.get(f"/v1/routes/{route['ref']}", headers=admin).headers["etag"]
+    assigned = api.client.post(f"/v1/routes/{route['ref']}/assign", json={"driver_ref": "D1"},
+                               headers={**admin, "If-Match": tag})  # fmt: skip
+    assert assigned.status_code == 200, assigned.text
+    sent = api.client.post(f"/v1/routes/{route['ref']}/dispatch",
+                           headers={**admin, "If-Match": assigned.headers["etag"]})  # fmt: skip
+    assert sent.status_code == 200, sent.text
+
+    later = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:10:00+01:00"})
+    assert later.status_code == 200, later.text
+    replaced = get(api, f"/v1/plans/{in_force}")
+    assert replaced["status"] == "superseded"
+    # The replaced plan is marked, not rewritten: its routes are as they were.
+    assert [r["status"] for r in replaced["routes"] if r["ref"] == route["ref"]] == ["dispatched"]
+    now = get(api, f"/v1/plans/{later.json()['current_plan_ref']}")
+    van = next(r for r in now["routes"] if r["vehicle_ref"] == route["vehicle_ref"])
+    assert van["status"] == "dispatched" and van["driver_ref"] == "D1"
+    others = [r for r in now["routes"] if r["vehicle_ref"] != route["vehicle_ref"]]
+    assert all(r["status"] == "planned" for r in others)
