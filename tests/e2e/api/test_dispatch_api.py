@@ -446,14 +446,21 @@ def test_the_rules_file_sets_what_a_re_plan_weighs(api: Api) -> None:
     assert default.json()["replans"][0]["unassigned"] == []
 
 
+def dispatched_day(api: Api) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A planned day (two vans), dispatched by a re-plan at 08:00: the first plan and the
+    plan in force."""
+    plan = plan_day(api, extra_vehicle=True)
+    started = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
+    assert started.status_code == 200, started.text
+    return plan, get(api, f"/v1/plans/{started.json()['current_plan_ref']}")
+
+
 def test_a_dispatched_route_keeps_its_status_and_hand_assigned_driver_through_re_plans(
     api: Api,
 ) -> None:
-    plan = plan_day(api, extra_vehicle=True)
-    first = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
-    assert first.status_code == 200, first.text
-    in_force = first.json()["current_plan_ref"]
-    route = next(r for r in get(api, f"/v1/plans/{in_force}")["routes"] if r["stops"])
+    plan, now = dispatched_day(api)
+    in_force = now["ref"]
+    route = next(r for r in now["routes"] if r["stops"])
     admin = api.as_(Role.ADMIN)
     tag = api.client.get(f"/v1/routes/{route['ref']}", headers=admin).headers["etag"]
     assigned = api.client.post(f"/v1/routes/{route['ref']}/assign", json={"driver_ref": "D1"},

@@ -17,9 +17,8 @@ from lastmile.domain import Coordinate
 from lastmile.store.tracking_repositories import SqlPingStore
 from lastmile.tracking.model import Ping
 from tests.e2e.api.conftest import HUB, Api, order
-from tests.e2e.api.test_dispatch_api import event, get
+from tests.e2e.api.test_dispatch_api import dispatched_day, get
 from tests.e2e.api.test_dispatch_processes import rebuilt, snapshot
-from tests.e2e.api.test_plans_and_routes import plan_day
 
 pytestmark = pytest.mark.storage
 
@@ -68,10 +67,7 @@ def observe(api: Api, plan_ref: str, at: datetime) -> dict[str, Any]:
 def test_vans_their_gps_shows_still_at_the_hub_are_re_planned_late_for_their_first_stops(
     api: Api,
 ) -> None:
-    plan = plan_day(api, extra_vehicle=True)
-    started = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
-    assert started.status_code == 200, started.text
-    now = get(api, f"/v1/plans/{started.json()['current_plan_ref']}")
+    plan, now = dispatched_day(api)
     routes = [r for r in now["routes"] if r["stops"]]
     assert len(routes) == 2  # both vans are out: three parcels each, five orders
     firsts = {r["vehicle_ref"]: r["stops"][0] for r in routes}
@@ -106,9 +102,7 @@ def test_vans_their_gps_shows_still_at_the_hub_are_re_planned_late_for_their_fir
 
 
 def test_no_pings_or_a_van_on_its_plan_store_nothing(api: Api) -> None:
-    plan = plan_day(api, extra_vehicle=True)
-    started = event(api, plan["ref"], {"type": "replan", "at": "2026-11-24T08:00:00+01:00"})
-    now = get(api, f"/v1/plans/{started.json()['current_plan_ref']}")
+    plan, now = dispatched_day(api)
     route = next(r for r in now["routes"] if r["stops"])
     first = route["stops"][0]
     leave, due = datetime.fromisoformat(route["start"]), datetime.fromisoformat(first["arrival"])

@@ -24,8 +24,7 @@ from lastmile.dispatch.replay import facts_of
 from lastmile.dispatch.rules import default_rules
 from lastmile.domain.errors import Conflict
 from tests.e2e.api.conftest import Api
-from tests.e2e.api.test_dispatch_api import QUICK, deliver, get
-from tests.e2e.api.test_plans_and_routes import plan_day
+from tests.e2e.api.test_dispatch_api import QUICK, deliver, dispatched_day, get
 
 pytestmark = pytest.mark.storage
 
@@ -81,9 +80,7 @@ def kept_day(client: TestClient, plan_ref: str) -> Kept:
 def test_a_process_replays_the_steps_another_stored_instead_of_rebuilding_the_day(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = plan_day(api, extra_vehicle=True)
-    ref = plan["ref"]
-    send(api, api.client, ref, {"type": "replan", "at": at("08:00")})
+    ref = dispatched_day(api)[0]["ref"]
     with other_process(api) as other:
         delayed = {"type": "vehicle_delayed", "vehicle_ref": "V1", "delay_s": 2400}
         assert send(api, other, ref, {**delayed, "at": at("08:30")})["seq"] == 2
@@ -109,9 +106,7 @@ def test_a_process_replays_the_steps_another_stored_instead_of_rebuilding_the_da
 
 
 def test_a_request_waits_while_another_process_has_the_day(api: Api) -> None:
-    plan = plan_day(api, extra_vehicle=True)
-    ref = plan["ref"]
-    send(api, api.client, ref, {"type": "replan", "at": at("08:00")})
+    ref = dispatched_day(api)[0]["ref"]
     store = services_of(api.client).api_store
     with other_process(api) as other:
         busy = services_of(other)
@@ -129,9 +124,7 @@ def test_a_request_waits_while_another_process_has_the_day(api: Api) -> None:
 def test_a_lease_run_out_or_held_too_long_does_not_stop_the_day(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    plan = plan_day(api, extra_vehicle=True)
-    ref = plan["ref"]
-    send(api, api.client, ref, {"type": "replan", "at": at("08:00")})
+    ref = dispatched_day(api)[0]["ref"]
     store = services_of(api.client).api_store
     now = datetime.now(UTC)
     # A process that died holding the day: its lease ran out an hour ago.
@@ -155,17 +148,15 @@ def test_a_tracking_step_that_lost_the_race_leaves_the_kept_day_as_stored(
     """A process that went on without the lease and found the day moved on when storing:
     its look is not stored, and the day it keeps is the stored one, so its next request
     replays the other's step onto it."""
-    plan = plan_day(api, extra_vehicle=True)
+    plan, started = dispatched_day(api)
     ref = plan["ref"]
-    started = send(api, api.client, ref, {"type": "replan", "at": at("08:00")})
     mine = services_of(api.client)
     day = dispatch_day.read(mine, ref, None, default_rules())
     before = snapshot(day.ctx)
     with other_process(api) as other:
         monkeypatch.setattr(dispatch_day, "WAIT_S", 0.2)
         send(api, other, ref, {"type": "replan", "at": at("08:30")})  # goes on, stores 2
-        now = get(api, f"/v1/plans/{started['current_plan_ref']}")
-        first = min((r["stops"][0] for r in now["routes"] if r["stops"]),
+        first = min((r["stops"][0] for r in started["routes"] if r["stops"]),
                     key=lambda s: s["departure"])  # fmt: skip
         deliver(api.url, first["ref"], datetime.fromisoformat(first["departure"]))
         with pytest.raises(Conflict):
