@@ -100,32 +100,48 @@ def fleet(uow: UnitOfWork, hub_refs: str, service_date: str) -> str:
     )
 
 
-def take(svc: Services, plan_ref: str) -> Kept | None:
+class Busy(Conflict):
+    """Another request, in this process or another, has the day now."""
+
+
+def take(svc: Services, plan_ref: str, wait: bool = True) -> Kept | None:
     """Take the day out of the process, first waiting (up to ``WAIT_S``) while another
     request has it: one event waits for the other's search rather than rebuilding the day
-    and losing the race to store. Every take ends in :func:`keep` or :func:`release`."""
+    and losing the race to store. Every take ends in :func:`keep` or :func:`release`.
+
+    ``wait=False`` (the follower, which looks again in half a minute): a day another
+    request has is :class:`Busy` at once, rather than holding up the look at every other
+    day behind that request's search."""
     deadline = time.monotonic() + WAIT_S
     with svc.dispatch_back:
+        if not wait and plan_ref in svc.dispatch_out:
+            raise Busy(f"the day of plan {plan_ref!r} is being worked on")
         svc.dispatch_back.wait_for(lambda: plan_ref not in svc.dispatch_out, WAIT_S)
         svc.dispatch_out.add(plan_ref)
         kept = svc.dispatch_days.pop(plan_ref, None)
     try:
-        _lease(svc, plan_ref, deadline)
+        _lease(svc, plan_ref, deadline, wait)
     except BaseException:
+        if isinstance(kept, Kept):  # not worked on: kept as it was for the next request
+            with svc.dispatch_back:
+                svc.dispatch_days[plan_ref] = kept
         release(svc, plan_ref)
         raise
     return kept if isinstance(kept, Kept) else None
 
 
-def _lease(svc: Services, plan_ref: str, deadline: float) -> None:
+def _lease(svc: Services, plan_ref: str, deadline: float, wait: bool = True) -> None:
     """Take the day's lease from the other processes, waiting while one has it; past
     ``deadline`` (a holder that is stuck, or far slower than any search) the request goes
-    on without it, and storing still refuses whichever of two writers comes second."""
+    on without it, and storing still refuses whichever of two writers comes second.
+    Without ``wait``, a lease another process has is :class:`Busy`."""
     while True:
         now = datetime.now(UTC)
         until = now + timedelta(seconds=WAIT_S)
         if svc.api_store.take_dispatch_day(plan_ref, svc.holder, now, until):
             return
+        if not wait:
+            raise Busy(f"the day of plan {plan_ref!r} is being worked on by another process")
         if time.monotonic() >= deadline:
             log.warning("plan %s: another API process has had the day for %.0f s; going on",
                         plan_ref, WAIT_S)  # fmt: skip
@@ -186,14 +202,16 @@ def _order_refs(plan: Plan) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
-def read(svc: Services, plan_ref: str, build: Build | None, rules: RuleSet) -> Day:
-    """The day as it stands, taken out of the process (see :func:`take`) until the caller
-    keeps or releases it."""
+def read(
+    svc: Services, plan_ref: str, build: Build | None, rules: RuleSet, wait: bool = True
+) -> Day:
+    """The day as it stands, taken out of the process (see :func:`take`, and ``wait``)
+    until the caller keeps or releases it."""
     # A day is named by its first plan or its plan in force; older plans are history.
     row = svc.api_store.dispatch_day(plan_ref)
     if row is None:
         return _read(svc, plan_ref, None, None, build, rules)
-    kept = take(svc, row["plan_ref"])
+    kept = take(svc, row["plan_ref"], wait)
     try:  # read again: the request this one waited for may have moved the day on
         day = _read(svc, plan_ref, svc.api_store.dispatch_day(row["plan_ref"]), kept, build, rules)
         day.taken = True

@@ -13,7 +13,9 @@ With ``improve_idle_s``, a day whose last step re-planned and has stood that lon
 searched once more (an ``ImprovePlan`` step, actor ``follower``, adopted only when
 better): a 5 s re-plan of a 2,000-stop day is within about 1 % of a 60 s search only
 after one such step (docs/benchmarks/replan.md). An event arriving meanwhile waits for
-the step (``dispatch_day.take``) rather than racing it.
+the step (``dispatch_day.take``) rather than racing it; the follower itself never waits:
+a day another request has (in this process or another one sharing the database) is
+looked at next time, so one long search does not hold up the looks at every other day.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from lastmile.api.dispatch_day import Busy
 from lastmile.api.dispatcher import observe, report, zone_orders
 from lastmile.api.services import Services
 from lastmile.dispatch import commands as c
@@ -47,11 +50,15 @@ def follow_once(svc: Services, now: datetime | None = None) -> list[dict[str, An
     looked = []
     for row in svc.api_store.dispatch_days_on(dates):
         try:
-            view = observe(svc, row["current_plan_ref"], moment, quiet=True)
+            view = observe(svc, row["current_plan_ref"], moment, quiet=True, wait=False)
             view["tracked_steps"] += _slots(svc, row, moment)
             if svc.settings.improve_idle_s > 0 and _idle_after_replan(svc, row["plan_ref"]):
-                step = report(svc, row["plan_ref"], _improve, moment, IMPROVE_S, "follower")
+                step = report(svc, row["plan_ref"], _improve, moment, IMPROVE_S, "follower",
+                              wait=False)  # fmt: skip
                 view["tracked_steps"].append(step)
+        except Busy:  # a request (here or in another process) has it: look next time
+            log.debug("following plan %s: the day is busy; next look", row["plan_ref"])
+            continue
         except InvalidInput as exc:
             if exc.field != "at":
                 log.warning("following plan %s: %s", row["plan_ref"], exc)
@@ -84,7 +91,7 @@ def _slots(svc: Services, row: dict[str, Any], moment: datetime) -> list[dict[st
         if zone in already or not any(r.matches(filling) for r in slot_rules):
             continue
         build = partial(_slots_command, zone, float(count), day)
-        views.append(report(svc, row["plan_ref"], build, moment, IMPROVE_S, "follower"))
+        views.append(report(svc, row["plan_ref"], build, moment, IMPROVE_S, "follower", wait=False))
     return views
 
 

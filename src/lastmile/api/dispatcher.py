@@ -66,16 +66,18 @@ def report(
     budget_s: float,
     actor: str,
     driver: str | None = None,
+    wait: bool = True,
 ) -> dict[str, Any]:
     """One event on a dispatched day (the first one starts dispatching the plan); ``driver``
-    names the driver when a driver sends it.
+    names the driver when a driver sends it; ``wait=False``: a day another request has
+    is ``dispatch_day.Busy`` at once.
 
     The answer carries where the request's time went (``timings_s``: reading and rebuilding
     the day, running the event with its re-plan, writing), for the operator who wonders why
     an event took longer on a day with many steps."""
     began = time.perf_counter()
     rules = svc.settings.dispatch_rules or default_rules()
-    day = read(svc, plan_ref, build, rules)
+    day = read(svc, plan_ref, build, rules, wait)
     command = day.command
     assert command is not None
     ctx = day.ctx
@@ -112,7 +114,12 @@ def report(
 
 
 def observe(
-    svc: Services, plan_ref: str, at: datetime | None, budget_s: float = 5.0, quiet: bool = False
+    svc: Services,
+    plan_ref: str,
+    at: datetime | None,
+    budget_s: float = 5.0,
+    quiet: bool = False,
+    wait: bool = True,
 ) -> dict[str, Any]:
     """Record what tracking saw on a day without another event: a van late on its scans is
     re-planned as soon as someone (a dispatcher, ``serve``'s follower) looks, not at the
@@ -122,7 +129,7 @@ def observe(
     (failed attempts always are), so a day of steady scans does not become a step per look;
     the next stored step, or the next event, records them."""
     rules = svc.settings.dispatch_rules or default_rules()
-    day = read(svc, plan_ref, None, rules)
+    day = read(svc, plan_ref, None, rules, wait)
     ctx = day.ctx
     ctx.policy = policy_of(rules, budget_s)
     ctx.rules = rules

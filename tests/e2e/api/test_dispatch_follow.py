@@ -288,3 +288,31 @@ def test_the_app_runs_the_follower_only_when_asked_and_stops_it(api: Api) -> Non
         time.sleep(0.3)  # a few looks: the day is long over, so nothing is stored
     assert not following()
     assert len(get(api, f"/v1/dispatch/{plan['ref']}")["steps"]) == 1
+
+
+def test_the_follower_passes_over_a_day_another_request_has_without_waiting(api: Api) -> None:
+    from lastmile.api import dispatch_day
+    from tests.e2e.api.test_dispatch_processes import other_process, services_of
+
+    plan, _, seen = late_first_stop(api)
+    svc, ref = services(api), plan["ref"]
+    look = seen + timedelta(minutes=1)
+    # A request of this process has the day (its search, say): the look passes it over.
+    kept = dispatch_day.take(svc, ref)
+    began = time.monotonic()
+    assert follow_once(svc, look) == []
+    assert time.monotonic() - began < dispatch_day.WAIT_S / 10
+    assert kept is not None
+    dispatch_day.keep(svc, kept)
+    # A request of another process has it: the same.
+    with other_process(api) as other:
+        busy = services_of(other)
+        dispatch_day.take(busy, ref)
+        began = time.monotonic()
+        assert follow_once(svc, look) == []
+        assert time.monotonic() - began < dispatch_day.WAIT_S / 10
+        dispatch_day.release(busy, ref)
+    # Free again: the next look records the late scan and re-plans the van.
+    [view] = follow_once(svc, look)
+    assert [s["command"] for s in view["tracked_steps"]] == ["ObserveProgress"]
+    assert len(get(api, f"/v1/dispatch/{ref}")["steps"]) == 2
