@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lastmile.api.planner import day_shifts, problem_for
+from lastmile.api.planner import problem_for, shift_window
 from lastmile.api.services import Services
 from lastmile.dispatch.handlers import DispatchContext
 from lastmile.dispatch.ports import UnitOfWork
@@ -83,21 +83,14 @@ class Kept:
     ctx: DispatchContext
 
 
-def fleet(uow: UnitOfWork, hub_refs: str, service_date: str) -> str:
-    """What the day's problem is built from besides its orders, as one comparable text;
-    ``hub_refs`` as the day stores them (see :func:`hubs_of`)."""
-    hubs = set(hub_refs.split(","))
-    found = [h for h in (uow.hubs.get(ref) for ref in sorted(hubs)) if h is not None]
-    return repr(
-        (
-            found,
-            [v for v in uow.vehicles.list() if v.hub_ref in hubs],
-            day_shifts(uow, found, service_date),
-            uow.drivers.list(),
-            uow.zones.list(),
-            service_date,
-        )
-    )
+def fleet(svc: Services, uow: UnitOfWork, hub_refs: str, service_date: str) -> str:
+    """What the day's problem is built from besides its orders, as one comparable digest
+    of the stored rows; ``hub_refs`` as the day stores them (see :func:`hubs_of`)."""
+    hubs = [h for h in (uow.hubs.get(ref) for ref in sorted(set(hub_refs.split(",")))) if h]
+    if not hubs:
+        return f"{service_date}: no hub"
+    start, end = shift_window(hubs, service_date)
+    return f"{service_date}:" + svc.api_store.fleet_print([h.ref for h in hubs], start, end)
 
 
 class Busy(Conflict):
@@ -231,7 +224,7 @@ def _read(
 ) -> Day:
     with svc.uow() as uow:
         if row is not None and kept is not None and kept.steps <= row["steps"]:
-            now = fleet(uow, row["hub_ref"], row["service_date"])
+            now = fleet(svc, uow, row["hub_ref"], row["service_date"])
             if now == kept.fleet:
                 ctx = kept.ctx
                 if kept.steps < row["steps"]:  # another process stored steps since
@@ -259,8 +252,9 @@ def _read(
         missing = sorted(set(refs) - {o.ref for o in orders})
         if missing:
             raise Conflict(f"plan {base.ref!r} serves orders that no longer exist: {missing[:5]}")
+        # Read before the problem: a change in between makes the next request rebuild.
+        built_for = fleet(svc, uow, hubs, base.service_date)
         problem = problem_for(uow, hubs.split(","), base.service_date, orders)
-        built_for = fleet(uow, hubs, base.service_date)
         steps = svc.api_store.dispatch_steps(base.ref) if row else []
         plans = _plans_of(uow, steps)
         command = build(uow) if build else None

@@ -49,16 +49,20 @@ def each(get: Callable[[str], T | None], refs: Iterable[str], kind: str) -> list
     return found
 
 
+def shift_window(hubs: Sequence[Hub], service_date: str) -> tuple[datetime, datetime]:
+    """From the earliest of the hubs' local midnights opening ``service_date`` to the latest
+    one closing it: every shift of that date, in each hub's own time zone, starts within."""
+    midnights = [_day(h, service_date).start.replace(hour=0) for h in hubs]
+    return min(midnights), max(midnights) + timedelta(days=1)
+
+
 def day_shifts(uow: UnitOfWork, hubs: Sequence[Hub], service_date: str) -> list[Shift]:
     """The shifts starting on ``service_date`` in each hub's own time zone, read by hub and
     start (not every date's shifts)."""
     midnights = {h.ref: _day(h, service_date).start.replace(hour=0) for h in hubs}
     day = timedelta(days=1)
-    found = uow.shifts.list_by(
-        hub_refs=midnights,
-        start_from=min(midnights.values()),
-        start_to=max(midnights.values()) + day,
-    )
+    start_from, start_to = shift_window(hubs, service_date)
+    found = uow.shifts.list_by(hub_refs=midnights, start_from=start_from, start_to=start_to)
     return [s for s in found if midnights[s.hub_ref] <= s.start < midnights[s.hub_ref] + day]
 
 

@@ -5,6 +5,7 @@ saw) and the orders booked (how fast slots fill). Part of the API's store
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -160,6 +161,33 @@ class DispatchQueries:
                 "another plan of that hub and date being dispatched); send the event again"
             ) from None
 
+    def fleet_print(
+        self, hub_refs: Sequence[str], shifts_from: datetime, shifts_to: datetime
+    ) -> str:
+        """A digest of what a dispatched day's problem is built from besides its orders:
+        its hubs, their vehicles, their shifts starting in [``shifts_from``, ``shifts_to``),
+        every driver and every zone, as stored. Any change to one of those rows changes it.
+        Raw rows, not domain objects: for 500 vans, 1,000 drivers and 300 zones, reading
+        them as objects took 0.16–0.29 s at every event and look."""
+        refs = sorted(set(hub_refs))
+        h, v, sh = t.hubs.c, t.vehicles.c, t.shifts.c
+        window = sa.and_(sh.hub_ref.in_(refs), sh.start >= shifts_from, sh.start < shifts_to)
+        queries = [
+            _as_text(t.hubs).where(h.ref.in_(refs)).order_by(h.ref),
+            _as_text(t.vehicles).where(v.hub_ref.in_(refs)).order_by(v.ref),
+            _as_text(t.shifts).where(window).order_by(sh.ref),
+            _as_text(t.drivers).order_by(t.drivers.c.ref),
+            _as_text(t.zones).order_by(t.zones.c.ref),
+        ]
+        digest = hashlib.sha256()
+        with self._engine.connect() as conn:
+            for query in queries:
+                for row in conn.execute(query):
+                    digest.update("\x1f".join("\x00" if x is None else x for x in row).encode())
+                    digest.update(b"\x1e")
+                digest.update(b"\x1d")
+        return digest.hexdigest()
+
     def supersede(self, plan_ref: str, conn: sa.Connection) -> dict[str, tuple[str, str | None]]:
         """Mark the plan ``superseded``, on ``conn``, without reading it, and return its
         routes' status and driver by vehicle: what the plan replacing it keeps of them."""
@@ -241,3 +269,9 @@ class DispatchQueries:
 
 def _chunked(items: Sequence[str], size: int) -> list[Sequence[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _as_text(table: sa.Table) -> sa.Select[*tuple[Any, ...]]:
+    """Every column as the database's text, not decoded (JSON, datetimes): a digest needs
+    the stored values, and decoding them was most of the time."""
+    return sa.select(*(sa.cast(c, sa.Text) for c in table.c))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -165,3 +165,61 @@ def test_a_tracking_step_that_lost_the_race_leaves_the_kept_day_as_stored(
         dispatch_day.keep(mine, Kept(day.base, day.steps, day.fleet, day.ctx))
         assert send(api, api.client, ref, {"type": "replan", "at": at("10:00")})["seq"] == 4
         assert snapshot(kept_day(api.client, ref).ctx) == rebuilt(api, ref)
+
+
+def test_a_change_to_what_the_day_is_built_from_rebuilds_it_and_nothing_else_does(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept day is taken only while its hubs, their vans and that date's shifts, and
+    every driver and zone are as it was built from."""
+    from dataclasses import replace as changed
+
+    from lastmile.bootstrap import uow_factory
+    from lastmile.domain import Coordinate, Hub, Shift, Vehicle, VehicleKind, Zone
+    from lastmile.domain.values import Load
+
+    ref = dispatched_day(api)[0]["ref"]
+    rebuilds: list[int] = []
+    rebuild = dispatch_day._rebuild
+
+    def counted(*args: Any) -> DispatchContext:
+        rebuilds.append(1)
+        return rebuild(*args)
+
+    monkeypatch.setattr(dispatch_day, "_rebuild", counted)
+    berlin = "+01:00"
+    ring = ((13.4, 52.5), (13.5, 52.5), (13.5, 52.6), (13.4, 52.5))
+    edits: list[tuple[str, bool, Callable[[Any], object]]] = [
+        ("a driver's phone", True, lambda u: u.drivers.add(
+            changed(u.drivers.get("D1"), phone="+49 30 2"))),
+        ("a new zone", True, lambda u: u.zones.add(Zone("Z9", "north", "H1", (ring,)))),
+        ("a shift the next day", False, lambda u: u.shifts.add(Shift(
+            "S10", "D1", "H1", datetime.fromisoformat(f"2026-11-25T08:00:00{berlin}"),
+            datetime.fromisoformat(f"2026-11-25T16:00:00{berlin}")))),
+        ("another hub and its van", False, lambda u: (
+            u.hubs.add(Hub("H2", "Ost", Coordinate(52.51, 13.45), "Europe/Berlin")),
+            u.vehicles.add(Vehicle("W1", VehicleKind.VAN, "H2", Load(500_000, 2_000_000, 60))))),
+        ("a van's capacity", True, lambda u: u.vehicles.add(
+            changed(u.vehicles.get("V2"), capacity=Load(400_000, 2_000_000, 3)))),
+    ]  # fmt: skip
+    # That day's first shift: the day is rebuilt on the shifts, and V2 has none now.
+    edits.append(("a shift that day", True, lambda u: u.shifts.add(Shift(
+        "S9", "D1", "H1", datetime.fromisoformat(f"2026-11-24T07:00:00{berlin}"),
+        datetime.fromisoformat(f"2026-11-24T18:00:00{berlin}"), vehicle_ref="V1"))))  # fmt: skip
+    for n, (what, rebuilt, edit) in enumerate(edits):
+        factory = uow_factory(api.url)
+        try:
+            with factory() as uow:
+                edit(uow)
+                uow.commit()
+        finally:
+            factory.dispose()
+        rebuilds.clear()
+        body = {"type": "replan", "at": at(f"08:{10 + 5 * n}")}
+        if n < len(edits) - 1:
+            send(api, api.client, ref, body)
+        else:
+            sent = api.client.post(f"/v1/dispatch/{ref}/events{QUICK}", json=body,
+                                   headers=api.as_(Role.DISPATCHER))  # fmt: skip
+            assert sent.status_code == 409 and "'V2' has no shift" in sent.text
+        assert rebuilds == ([1] if rebuilt else []), what
