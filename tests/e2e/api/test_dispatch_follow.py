@@ -108,6 +108,23 @@ def test_serve_follows_the_days_on_its_own(api: Api) -> None:
     assert steps[1]["replans"][0]["trigger"] == "ProgressObserved"
 
 
+def test_a_restarted_server_rebuilds_the_days_at_once_not_at_the_first_event(api: Api) -> None:
+    from lastmile.api.services import ApiSettings, build_services, close_services
+
+    plan, _route, seen = late_first_stop(api)
+    restarted = build_services(ApiSettings(api.url))  # a new process: it keeps no day
+    stop = start_following(restarted, 3600, clock=lambda: seen + timedelta(minutes=1))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and plan["ref"] not in restarted.dispatch_days:
+            time.sleep(0.05)
+        # Kept long before the hour between looks is up.
+        assert plan["ref"] in restarted.dispatch_days
+    finally:
+        stop()
+        close_services(restarted)
+
+
 def test_the_cli_records_what_tracking_saw(api: Api) -> None:
     plan, _route, seen = late_first_stop(api)
     at = (seen + timedelta(minutes=1)).isoformat()

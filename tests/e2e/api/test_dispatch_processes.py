@@ -71,6 +71,20 @@ def rebuilt(api: Api, plan_ref: str) -> tuple[Any, ...]:
         close_services(svc)
 
 
+def counting_rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A 1 for each day rebuilt from all its steps from now on (not kept, or not kept as
+    stored)."""
+    rebuilds: list[int] = []
+    rebuild = dispatch_day._rebuild
+
+    def counted(*args: Any) -> DispatchContext:
+        rebuilds.append(1)
+        return rebuild(*args)
+
+    monkeypatch.setattr(dispatch_day, "_rebuild", counted)
+    return rebuilds
+
+
 def kept_day(client: TestClient, plan_ref: str) -> Kept:
     kept = services_of(client).dispatch_days[plan_ref]
     assert isinstance(kept, Kept)
@@ -84,14 +98,7 @@ def test_a_process_replays_the_steps_another_stored_instead_of_rebuilding_the_da
     with other_process(api) as other:
         delayed = {"type": "vehicle_delayed", "vehicle_ref": "V1", "delay_s": 2400}
         assert send(api, other, ref, {**delayed, "at": at("08:30")})["seq"] == 2
-        rebuilds: list[int] = []
-        rebuild = dispatch_day._rebuild
-
-        def counted(*args: Any) -> DispatchContext:
-            rebuilds.append(1)
-            return rebuild(*args)
-
-        monkeypatch.setattr(dispatch_day, "_rebuild", counted)
+        rebuilds = counting_rebuilds(monkeypatch)
         third = send(api, api.client, ref, {"type": "replan", "at": at("08:40")})
         assert third["seq"] == 3
         assert rebuilds == []  # the first process caught up on step 2 by replaying it
@@ -179,14 +186,7 @@ def test_a_change_to_what_the_day_is_built_from_rebuilds_it_and_nothing_else_doe
     from lastmile.domain.values import Load
 
     ref = dispatched_day(api)[0]["ref"]
-    rebuilds: list[int] = []
-    rebuild = dispatch_day._rebuild
-
-    def counted(*args: Any) -> DispatchContext:
-        rebuilds.append(1)
-        return rebuild(*args)
-
-    monkeypatch.setattr(dispatch_day, "_rebuild", counted)
+    rebuilds = counting_rebuilds(monkeypatch)
     berlin = "+01:00"
     ring = ((13.4, 52.5), (13.5, 52.5), (13.5, 52.6), (13.4, 52.5))
     edits: list[tuple[str, bool, Callable[[Any], object]]] = [
