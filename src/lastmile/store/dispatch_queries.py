@@ -18,6 +18,7 @@ from lastmile.domain.errors import Conflict
 from lastmile.store import api_tables as a
 from lastmile.store import tables as t
 from lastmile.store import tracking_tables as tt
+from lastmile.store.repositories import among, chunks
 
 
 @dataclass(frozen=True)
@@ -214,9 +215,9 @@ class DispatchQueries:
         out: dict[str, list[tuple[datetime, float, float]]] = {}
         with self._engine.connect() as conn:
             owner = {str(d): str(v) for d, v in conn.execute(devices).all()}
-            for chunk in _chunked(sorted(owner), 500):
+            for chunk in chunks(conn, sorted(owner)):
                 stmt = sa.select(q.device_id, q.recorded_at, q.lat, q.lon).where(
-                    q.device_id.in_(chunk),
+                    among(conn, q.device_id, chunk),
                     q.recorded_at > min(starts[owner[d]] for d in chunk),
                     q.recorded_at <= until,
                 )
@@ -234,10 +235,10 @@ class DispatchQueries:
         rows: list[tuple[str, datetime, str, str | None, str | None]] = []
         refs = list(dict.fromkeys(order_refs))
         with self._engine.connect() as conn:
-            for i in range(0, len(refs), 500):
+            for chunk in chunks(conn, refs):
                 stmt = sa.select(e.order_ref, e.occurred_at, e.to_state, e.outcome, e.reason)
                 stmt = stmt.where(
-                    e.order_ref.in_(refs[i : i + 500]), e.to_state.in_(["completed", "arrived"])
+                    among(conn, e.order_ref, chunk), e.to_state.in_(["completed", "arrived"])
                 )
                 rows += [tuple(r) for r in conn.execute(stmt)]
         out: dict[str, Completion] = {}
@@ -258,17 +259,13 @@ class DispatchQueries:
         d = tt.dwells.c
         refs = sorted(came)
         with self._engine.connect() as conn:
-            for i in range(0, len(refs), 500):
-                stmt = sa.select(d.stop_ref, d.departed_at).where(d.stop_ref.in_(refs[i : i + 500]))
+            for chunk in chunks(conn, refs):
+                stmt = sa.select(d.stop_ref, d.departed_at).where(among(conn, d.stop_ref, chunk))
                 for ref, left in conn.execute(stmt):
                     last = seen[ref]
                     if left > came[ref] and (last.outcome == "arrived" or left > last.at):
                         seen[ref] = Completion(left, "departed")
         return seen
-
-
-def _chunked(items: Sequence[str], size: int) -> list[Sequence[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _as_text(table: sa.Table) -> sa.Select[*tuple[Any, ...]]:

@@ -69,7 +69,8 @@ def among(
     return column.in_(refs)
 
 
-def _chunks(connection: sa.Connection, refs: Sequence[str]) -> Iterable[Sequence[str]]:
+def chunks(connection: sa.Connection, refs: Sequence[str]) -> Iterable[Sequence[str]]:
+    """``refs`` in lookups of the size the database takes best (see :func:`among`)."""
     size = LOOKUP_CHUNK.get(connection.dialect.name, 500)
     for i in range(0, len(refs), size):
         yield refs[i : i + size]
@@ -96,7 +97,7 @@ class SqlTable:
 
     def fetch(self, refs: Sequence[str]) -> dict[str, Record]:
         found: dict[str, Record] = {}
-        for chunk in _chunks(self._conn, refs):
+        for chunk in chunks(self._conn, refs):
             stmt = self._select().where(among(self._conn, self._table.c.ref, chunk))
             for row in self._rows(stmt):
                 found[row["ref"]] = row
@@ -155,14 +156,14 @@ class SqlPlans(SqlTable):
     def _assemble(self, plans: list[Record]) -> list[Record]:
         by_plan: dict[str, list[Record]] = {p["ref"]: [] for p in plans}
         routes: dict[str, Record] = {}
-        for chunk in _chunks(self._conn, list(by_plan)):
+        for chunk in chunks(self._conn, list(by_plan)):
             wanted = among(self._conn, t.routes.c.plan_ref, chunk)
             stmt = sa.select(t.routes).where(wanted)
             for row in self._rows(stmt.order_by(t.routes.c.position)):
                 row["visits"] = []
                 routes[row["ref"]] = row
                 by_plan[row["plan_ref"]].append(row)
-        for chunk in _chunks(self._conn, list(routes)):
+        for chunk in chunks(self._conn, list(routes)):
             wanted = among(self._conn, t.visits.c.route_ref, chunk)
             stmt = sa.select(t.visits).where(wanted)
             for row in self._rows(stmt.order_by(t.visits.c.route_ref, t.visits.c.position)):
